@@ -1,0 +1,141 @@
+"""Errors as the contract shapes them, and the handlers that render them.
+
+Code raises ``ApiError`` subclasses carrying message *keys*; rendering localizes them
+for the caller, so no handler ever formats prose itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException
+
+from taboor.api.envelopes import json_response
+from taboor.api.request_ids import request_id_of
+from taboor.i18n import Locale, resolve_locale, translate
+
+logger = logging.getLogger("taboor.api")
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A message key and its placeholders, translated at render time."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, locale: Locale) -> str:
+        return translate(self.key, locale, **self.params)
+
+
+class ApiError(Exception):
+    status_code = 500
+    code = "internal"
+
+    def __init__(self, message: Msg, error: Msg | None = None, *, code: str | None = None) -> None:
+        super().__init__(message.key)
+        self.message = message
+        self.error = error
+        if code is not None:
+            self.code = code
+
+    def body(self, locale: Locale) -> dict[str, Any]:
+        return {
+            "message": self.message.render(locale),
+            "error": self.error.render(locale) if self.error else None,
+            "code": self.code,
+        }
+
+
+class BadRequestError(ApiError):
+    status_code = 400
+    code = "bad_request"
+
+
+class NotFoundError(ApiError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(ApiError):
+    status_code = 409
+    code = "conflict"
+
+
+class AuthError(ApiError):
+    status_code = 401
+    code = "unauthorized"
+
+    def __init__(self, reason_key: str) -> None:
+        super().__init__(Msg("auth.unauthorized"), Msg(reason_key))
+
+
+class ValidationFailed(ApiError):
+    """422: ``error`` maps each offending field to one message (spec §1.3)."""
+
+    status_code = 422
+    code = "validation_failed"
+
+    def __init__(self, fields: dict[str, Msg], *, code: str | None = None) -> None:
+        super().__init__(Msg("error.invalid_data"), code=code)
+        self.fields = fields
+
+    def body(self, locale: Locale) -> dict[str, Any]:
+        return {
+            "message": self.message.render(locale),
+            "error": {name: msg.render(locale) for name, msg in self.fields.items()},
+            "code": self.code,
+        }
+
+
+def field_error(field_name: str, key: str, **params: Any) -> ValidationFailed:
+    return ValidationFailed({field_name: Msg(key, params)})
+
+
+def locale_of(request: Request[Any, Any, Any]) -> Locale:
+    return resolve_locale(request.headers.get("x-locale"))
+
+
+def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:
+    return json_response(error.body(locale_of(request)), error.status_code)
+
+
+_HTTP_MESSAGES = {404: "error.route_not_found", 405: "error.method_not_allowed"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
+def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException) -> Response[bytes]:
+    """Framework-raised errors (unknown route, wrong method, …) in our envelope."""
+    status = error.status_code
+    if status >= 500:
+        return handle_unexpected(request, error)
+    key = _HTTP_MESSAGES.get(status, "error.bad_request")
+    body = {
+        "message": translate(key, locale_of(request)),
+        "error": None,
+        "code": _HTTP_CODES.get(status, "bad_request"),
+    }
+    return json_response(body, status, headers=dict(error.headers or {}))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
+    """A 500 says nothing of internals; the request id ties the log line to it."""
+    logger.error(
+        "unhandled error", exc_info=error, extra={"request_id": request_id_of(request.scope)}
+    )
+    body = {
+        "message": translate("error.internal", locale_of(request)),
+        "error": None,
+        "code": "internal",
+    }
+    return json_response(body, 500)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: handle_api_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,25 @@
+"""The ``/external/v1`` router: the contract's endpoints behind bearer-key auth, and
+the public OpenAPI document and docs page."""
+
+from __future__ import annotations
+
+from litestar import Router
+from litestar.di import Provide
+
+from taboor.api.external_v1.auth import provide_call
+from taboor.api.external_v1.branches import get_branch_tree, list_branches
+from taboor.api.external_v1.customers import customer_handlers
+from taboor.api.external_v1.docs import docs_route_handlers
+
+BASE_PATH = "/external/v1"
+
+AUTHENTICATED_HANDLERS = [list_branches, get_branch_tree, *customer_handlers]
+
+
+def external_router() -> Router:
+    api = Router(
+        path="/",
+        route_handlers=AUTHENTICATED_HANDLERS,
+        dependencies={"call": Provide(provide_call)},
+    )
+    return Router(path=BASE_PATH, route_handlers=[api, *docs_route_handlers])

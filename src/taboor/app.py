@@ -1,0 +1,53 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from taboor.api.errors import EXCEPTION_HANDLERS
+from taboor.api.external_v1.router import external_router
+from taboor.api.request_ids import add_request_id_header
+from taboor.clock import Clock, system_clock
+from taboor.db.engine import create_engine
+from taboor.settings import Settings
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock = system_clock,
+) -> Litestar:
+    """Build the app. Tests pass their own engine and a pinned clock; the server passes
+    neither and gets an engine from the settings, disposed of at shutdown."""
+    settings = settings or Settings.from_env()
+    owns_engine = engine is None
+    app_engine = engine or create_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await app_engine.dispose()
+
+    return Litestar(
+        route_handlers=[external_router()],
+        state=State({"engine": app_engine, "clock": clock}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_request_id_header],
+        lifespan=[lifespan],
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def create_server_app() -> Litestar:
+    """Factory for the ASGI server (granian / uvicorn ``--factory``)."""
+    return create_app()

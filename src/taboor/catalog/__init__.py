@@ -1,0 +1,1 @@
+"""The company's catalog as callers see it: branches, service groups, services."""

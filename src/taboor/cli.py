@@ -1,0 +1,208 @@
+"""The ``taboor`` command (design.md §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from taboor.db.engine import create_engine
+from taboor.db.migrate import upgrade_to_head
+from taboor.keys.service import (
+    CreatedKey,
+    KeyKind,
+    UnknownCompanyError,
+    create_key,
+    list_keys,
+    revoke_key,
+)
+from taboor.settings import DEFAULT_DATABASE_URL
+from taboor.setup.apply import ApplySummary, apply_company
+from taboor.setup.loader import demo_company_yaml, load_company_file, parse_company_yaml
+from taboor.setup.schema import CompanyFileError, CompanySpec
+
+T = TypeVar("T")
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+DEMO_KEYS_FILE = Path("taboor-demo-keys.env")
+
+
+def _with_engine(database_url: str, work: Callable[..., Awaitable[T]], *args: object) -> T:
+    async def run() -> T:
+        engine = create_engine(database_url, pool_size=2)
+        try:
+            return await work(engine, *args)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@click.group()
+@click.option(
+    "--database-url",
+    envvar="TABOOR_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="sqlite:///PATH or postgresql://user@host/db (env TABOOR_DATABASE_URL).",
+)
+@click.pass_context
+def main(context: click.Context, database_url: str) -> None:
+    """Taboor: queue management and appointment booking."""
+    context.obj = database_url
+
+
+@main.command()
+@click.pass_obj
+def migrate(database_url: str) -> None:
+    """Bring the database schema up to date."""
+    upgrade_to_head(database_url)
+    console.print("database is up to date")
+
+
+def _apply(database_url: str, spec: CompanySpec) -> ApplySummary:
+    try:
+        return _with_engine(database_url, apply_company, spec)
+    except CompanyFileError as error:
+        _report_problems(error)
+        raise SystemExit(1) from error
+
+
+def _report_problems(error: CompanyFileError) -> None:
+    errors.print(
+        f"[red]The company file was rejected ({len(error.problems)} problems);"
+        " nothing was written:[/red]"
+    )
+    for problem in error.problems:
+        errors.print(f"  {problem}", markup=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def apply(database_url: str, file: Path) -> None:
+    """Create or update a company from its YAML file (all or nothing)."""
+    try:
+        spec = load_company_file(file)
+    except CompanyFileError as error:
+        _report_problems(error)
+        raise SystemExit(1) from error
+    upgrade_to_head(database_url)
+    summary = _apply(database_url, spec)
+    console.print(f"applied {spec.id}:")
+    for line in summary.lines():
+        console.print(f"  {line}")
+
+
+@main.group()
+def keys() -> None:
+    """Create, list and revoke API keys."""
+
+
+@keys.command("create")
+@click.option("--company", "company_id", required=True, help="Company id, e.g. cmp_demo01.")
+@click.option("--kind", type=click.Choice(["public", "secret"]), required=True)
+@click.option("--name", default=None, help="A label to recognise the key by.")
+@click.pass_obj
+def keys_create(database_url: str, company_id: str, kind: KeyKind, name: str | None) -> None:
+    """Create a key and print it (the only time it is shown)."""
+    try:
+        created = _with_engine(database_url, create_key, company_id, kind, name)
+    except UnknownCompanyError as error:
+        errors.print(f"[red]no company {company_id!r}[/red]")
+        raise SystemExit(1) from error
+    console.print(f"{created.id}  {created.kind}")
+    click.echo(created.key)
+    errors.print("Store this key now: Taboor keeps only its hash and cannot show it again.")
+
+
+@keys.command("list")
+@click.option("--company", "company_id", default=None)
+@click.pass_obj
+def keys_list(database_url: str, company_id: str | None) -> None:
+    """List keys (never their text: only a hint)."""
+    infos = _with_engine(database_url, list_keys, company_id)
+    table = Table("id", "company", "kind", "name", "hint", "created", "revoked")
+    for info in infos:
+        table.add_row(
+            info.id,
+            info.company_id,
+            info.kind,
+            info.name or "",
+            info.hint,
+            info.created_at.isoformat(timespec="seconds"),
+            info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "",
+        )
+    console.print(table)
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+@click.pass_obj
+def keys_revoke(database_url: str, key_id: str) -> None:
+    """Revoke a key by its id (``key_…``); it stops working at once."""
+    if not _with_engine(database_url, revoke_key, key_id):
+        errors.print(f"[red]no active key {key_id!r}[/red]")
+        raise SystemExit(1)
+    console.print(f"revoked {key_id}")
+
+
+def _serve(database_url: str, host: str, port: int, workers: int) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    upgrade_to_head(database_url)
+    # Workers are separate processes: they read the URL from the environment.
+    os.environ["TABOOR_DATABASE_URL"] = database_url
+    console.print(f"Taboor serving on http://{host}:{port} ({workers} worker(s))")
+    Granian(
+        "taboor.app:create_server_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+    ).serve()
+
+
+_host = click.option("--host", default="127.0.0.1", show_default=True)
+_port = click.option("--port", default=8000, show_default=True, type=int)
+_workers = click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+
+
+@main.command()
+@_host
+@_port
+@_workers
+@click.pass_obj
+def serve(database_url: str, host: str, port: int, workers: int) -> None:
+    """Apply pending migrations, then serve HTTP."""
+    _serve(database_url, host, port, workers)
+
+
+@main.command()
+@_host
+@_port
+@_workers
+@click.pass_obj
+def demo(database_url: str, host: str, port: int, workers: int) -> None:
+    """Migrate, apply the bundled demo company, print fresh keys, serve."""
+    spec = parse_company_yaml(demo_company_yaml())
+    upgrade_to_head(database_url)
+    _apply(database_url, spec)
+    public: CreatedKey = _with_engine(database_url, create_key, spec.id, "public", "demo")
+    secret: CreatedKey = _with_engine(database_url, create_key, spec.id, "secret", "demo")
+    DEMO_KEYS_FILE.write_text(
+        f"TABOOR_PUBLIC_KEY={public.key}\nTABOOR_SECRET_KEY={secret.key}\n", encoding="utf-8"
+    )
+    console.print(f"Demo company {spec.id} ({spec.name}) applied.")
+    console.print(f"  public key: {public.key}", markup=False)
+    console.print(f"  secret key: {secret.key}", markup=False)
+    console.print(f"  (also written to {DEMO_KEYS_FILE}: `source {DEMO_KEYS_FILE}`)")
+    _serve(database_url, host, port, workers)

@@ -1,0 +1,153 @@
+"""Customer directory: create, find, page through, update, delete — always within one
+company. Field rules (lengths, formats) are checked by the caller; this module owns
+identity, uniqueness and scoping.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taboor.db import tables as t
+from taboor.db.uow import is_unique_violation
+
+c = t.customers.c
+WRITABLE_FIELDS = ("external_id", "name", "email", "mobile", "metadata")
+
+
+class ExternalIdTakenError(Exception):
+    """Another customer of the company already has this externalId."""
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    company_id: str
+    external_id: str | None
+    name: str | None
+    email: str | None
+    mobile: str | None
+    metadata: dict[str, Any] | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """How the caller names a customer: by ``id`` or by ``externalId`` (id wins)."""
+
+    field: str  # "id" or "externalId": the field an unknown value is reported on
+    value: str
+
+
+def _from_row(row: Row[Any]) -> Customer:
+    fields = row._mapping
+    return Customer(**{name: fields[name] for name in Customer.__slots__})
+
+
+def new_customer_id() -> str:
+    return secrets.token_hex(16)
+
+
+def _match(company_id: str, locator: Locator) -> Any:
+    column = c.id if locator.field == "id" else c.external_id
+    return (c.company_id == company_id) & (column == locator.value)
+
+
+async def create_customer(
+    connection: AsyncConnection, company_id: str, fields: Mapping[str, Any], now: datetime
+) -> Customer:
+    row: dict[str, Any] = {
+        "id": new_customer_id(),
+        "company_id": company_id,
+        **{name: fields.get(name) for name in WRITABLE_FIELDS},
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        # A savepoint, so a duplicate leaves the surrounding transaction usable.
+        async with connection.begin_nested():
+            await connection.execute(t.customers.insert().values(**row))
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise ExternalIdTakenError from None
+        raise
+    return Customer(
+        id=row["id"],
+        company_id=company_id,
+        external_id=row["external_id"],
+        name=row["name"],
+        email=row["email"],
+        mobile=row["mobile"],
+        metadata=row["metadata"],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def find_customer(
+    connection: AsyncConnection, company_id: str, locator: Locator
+) -> Customer | None:
+    row = (await connection.execute(select(t.customers).where(_match(company_id, locator)))).first()
+    return _from_row(row) if row else None
+
+
+async def find_customer_id(
+    connection: AsyncConnection, company_id: str, locator: Locator
+) -> str | None:
+    return await connection.scalar(select(c.id).where(_match(company_id, locator)))
+
+
+async def page_of_customers(
+    connection: AsyncConnection, company_id: str, page: int, limit: int
+) -> tuple[list[Customer], int]:
+    """Newest first; ``(created_at, id)`` DESC walks the company's index backwards."""
+    total = await connection.scalar(
+        select(func.count()).select_from(t.customers).where(c.company_id == company_id)
+    )
+    rows = await connection.execute(
+        select(t.customers)
+        .where(c.company_id == company_id)
+        .order_by(c.created_at.desc(), c.id.desc())
+        .limit(limit)
+        .offset((page - 1) * limit)
+    )
+    return [_from_row(row) for row in rows], int(total or 0)
+
+
+async def update_customer(
+    connection: AsyncConnection,
+    company_id: str,
+    locator: Locator,
+    changes: Mapping[str, Any],
+    now: datetime,
+) -> Customer | None:
+    """Apply ``changes`` (column -> value, None clears); None when no such customer."""
+    statement = (
+        update(t.customers)
+        .where(_match(company_id, locator))
+        .values(**changes, updated_at=now)
+        .returning(*t.customers.c)
+    )
+    try:
+        async with connection.begin_nested():
+            row = (await connection.execute(statement)).first()
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise ExternalIdTakenError from None
+        raise
+    return _from_row(row) if row else None
+
+
+async def delete_customer(connection: AsyncConnection, company_id: str, locator: Locator) -> bool:
+    """Delete permanently; the customer's tickets stay, their customer becomes NULL
+    (the foreign key's ON DELETE SET NULL does it in the same statement)."""
+    result = await connection.execute(delete(t.customers).where(_match(company_id, locator)))
+    return result.rowcount == 1

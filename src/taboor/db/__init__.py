@@ -1,0 +1,1 @@
+"""Database access: engine, tables (SQLAlchemy Core), units of work, migrations."""

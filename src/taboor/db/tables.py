@@ -1,0 +1,285 @@
+"""The schema, in SQLAlchemy Core.
+
+Invariants that must survive concurrency live here as constraints (design.md §3):
+gap-free daily numbers (``ticket_numbers`` + the unique number per branch, prefix and
+day), slot capacity (``slot_places`` CHECK), tenant ownership (``company_id`` on every
+row reachable from the API), customer ``externalId`` unique per company.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from taboor.db.types import BigIntKey, JSONDocument, UTCDateTime
+
+# Stable constraint names, so migrations can refer to them on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+TICKET_STATUSES = ("upcoming", "waiting", "called", "serving", "served", "cancelled", "no_show")
+TICKET_TYPES = ("sequential", "appointment")
+KEY_KINDS = ("public", "secret")
+ACTOR_KINDS = ("api_key", "staff", "system")
+EVENT_SOURCES = ("external_api", "staff", "kiosk", "system")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({quoted})"
+
+
+def _company_fk() -> Column[str]:
+    return Column(
+        "company_id", String(40), ForeignKey("companies.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("default_locale", String(8), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    _company_fk(),
+    Column("kind", String(8), nullable=False),
+    Column("name", Text, nullable=True),
+    # SHA-256 of the whole key: keys carry >= 190 random bits, so a fast hash is safe
+    # and lets us find the key by an indexed equality lookup.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("key_hint", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    CheckConstraint(_in("kind", KEY_KINDS), name="kind"),
+    Index(None, "company_id"),
+)
+
+branches = Table(
+    "branches",
+    metadata,
+    Column("id", String(10), primary_key=True),
+    _company_fk(),
+    Column("name", JSONDocument, nullable=False),
+    Column("address", JSONDocument, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lng", Float, nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("hours", JSONDocument, nullable=False),
+    Column("position", Integer, nullable=False),
+    CheckConstraint("lat IS NULL OR (lat >= -90 AND lat <= 90)", name="lat"),
+    CheckConstraint("lng IS NULL OR (lng >= -180 AND lng <= 180)", name="lng"),
+    Index(None, "company_id", "active"),
+)
+
+branch_closures = Table(
+    "branch_closures",
+    metadata,
+    Column(
+        "branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("day", Date, primary_key=True),
+    Column("reason", JSONDocument, nullable=True),
+)
+
+service_groups = Table(
+    "service_groups",
+    metadata,
+    Column("id", String(10), primary_key=True),
+    _company_fk(),
+    Column("branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), nullable=False),
+    Column("name", JSONDocument, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Index(None, "branch_id"),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("id", String(10), primary_key=True),
+    _company_fk(),
+    Column("branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "group_id", String(10), ForeignKey("service_groups.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", JSONDocument, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("prefix", String(3), nullable=False),
+    Column("walk_in", Boolean, nullable=False),
+    Column("walk_in_hours", JSONDocument, nullable=True),
+    Column("avg_service_minutes", Integer, nullable=False),
+    # The appointment block: all NULL when the service takes no appointments.
+    Column("appointment_prefix", String(3), nullable=True),
+    Column("slot_minutes", Integer, nullable=True),
+    Column("slot_capacity", Integer, nullable=True),
+    Column("horizon_days", Integer, nullable=True),
+    Column("min_notice_minutes", Integer, nullable=True),
+    Column("appointment_hours", JSONDocument, nullable=True),
+    CheckConstraint("avg_service_minutes > 0", name="avg_service_minutes"),
+    CheckConstraint(
+        "(appointment_prefix IS NULL AND slot_minutes IS NULL AND slot_capacity IS NULL"
+        " AND horizon_days IS NULL AND min_notice_minutes IS NULL)"
+        " OR (appointment_prefix IS NOT NULL AND slot_minutes > 0 AND slot_capacity > 0"
+        " AND horizon_days >= 1 AND min_notice_minutes >= 0)",
+        name="appointment_block",
+    ),
+    Index(None, "group_id"),
+    Index(None, "branch_id"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("id", String(10), primary_key=True),
+    _company_fk(),
+    Column("branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), nullable=False),
+    Column("name", JSONDocument, nullable=False),
+    Column("position", Integer, nullable=False),
+    Index(None, "branch_id"),
+)
+
+counter_services = Table(
+    "counter_services",
+    metadata,
+    Column(
+        "counter_id", String(10), ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "service_id", String(10), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Index(None, "service_id"),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _company_fk(),
+    Column("external_id", String(64), nullable=True),
+    Column("name", String(120), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("mobile", String(16), nullable=True),
+    Column("metadata", JSONDocument, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # NULLs are distinct on both databases, so customers without externalId never collide.
+    UniqueConstraint("company_id", "external_id"),
+    # Newest-first pagination walks this index.
+    Index(None, "company_id", "created_at", "id"),
+)
+
+# One row per (branch, prefix, local day), bumped by a single upsert inside the booking
+# transaction: a rolled-back booking rolls its number back too, so numbers never gap.
+ticket_numbers = Table(
+    "ticket_numbers",
+    metadata,
+    Column(
+        "branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("prefix", String(3), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("last_number", Integer, nullable=False),
+    CheckConstraint("last_number >= 0", name="last_number"),
+)
+
+# Places taken per appointment slot; the CHECK makes overbooking impossible even for a
+# statement that forgets its ``WHERE taken < capacity``.
+slot_places = Table(
+    "slot_places",
+    metadata,
+    Column(
+        "service_id", String(10), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("starts_at", UTCDateTime, primary_key=True),
+    Column("capacity", Integer, nullable=False),
+    Column("taken", Integer, nullable=False),
+    CheckConstraint("taken >= 0 AND taken <= capacity", name="taken_within_capacity"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(10), primary_key=True),
+    _company_fk(),
+    Column("branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "group_id", String(10), ForeignKey("service_groups.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("service_id", String(10), ForeignKey("services.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "customer_id", String(32), ForeignKey("customers.id", ondelete="SET NULL"), nullable=True
+    ),
+    Column("counter_id", String(10), ForeignKey("counters.id", ondelete="SET NULL"), nullable=True),
+    Column("type", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("prefix", String(3), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("time", UTCDateTime, nullable=True),
+    # Queue order: the appointment time for appointments, the booking time for walk-ins.
+    Column("queue_at", UTCDateTime, nullable=False),
+    Column("status_at", UTCDateTime, nullable=False),
+    Column("booked_at", UTCDateTime, nullable=False),
+    Column("options", JSONDocument, nullable=True),
+    Column("lat", Float, nullable=True),
+    Column("lng", Float, nullable=True),
+    CheckConstraint(_in("status", TICKET_STATUSES), name="status"),
+    CheckConstraint(_in("type", TICKET_TYPES), name="type"),
+    CheckConstraint("number > 0", name="number"),
+    CheckConstraint(
+        "(type = 'appointment' AND time IS NOT NULL) OR (type = 'sequential' AND time IS NULL)",
+        name="time_matches_type",
+    ),
+    UniqueConstraint("branch_id", "prefix", "day", "number"),
+    Index(None, "service_id", "status", "queue_at"),
+    Index(None, "company_id", "customer_id", "booked_at"),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", BigIntKey, primary_key=True, autoincrement=True),
+    _company_fk(),
+    Column("ticket_id", String(10), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64), nullable=True),
+    Column("source", String(16), nullable=False),
+    CheckConstraint(_in("to_status", TICKET_STATUSES), name="to_status"),
+    CheckConstraint(_in("actor_kind", ACTOR_KINDS), name="actor_kind"),
+    CheckConstraint(_in("source", EVENT_SOURCES), name="source"),
+    Index(None, "ticket_id", "id"),
+)

@@ -1,0 +1,1 @@
+"""API keys: create, hash, verify, list, revoke."""

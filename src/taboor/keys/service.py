@@ -1,0 +1,152 @@
+"""API keys (spec §1.1): ``pk_``/``sk_`` + 43 URL-safe random characters.
+
+Only a SHA-256 of the key is stored. A key has 256 random bits, so nobody can guess
+one from its hash and a slow password hash would buy nothing but latency on every
+request; an equality lookup on the hash column finds the key in one indexed probe,
+and the comparison happens inside the database index rather than in Python string
+comparison, so response time does not depend on how much of a guess was right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from taboor.clock import Clock, system_clock
+from taboor.db import tables as t
+from taboor.db.uow import read_connection, run_in_transaction
+
+KeyKind = Literal["public", "secret"]
+PREFIXES: dict[KeyKind, str] = {"public": "pk_", "secret": "sk_"}
+
+
+class UnknownCompanyError(LookupError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    id: str
+    kind: KeyKind
+    key: str  # shown once, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    id: str
+    company_id: str
+    kind: KeyKind
+    name: str | None
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the company every query is scoped to, and through which key."""
+
+    company_id: str
+    key_id: str
+    kind: KeyKind
+    default_locale: str
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def new_key_text(kind: KeyKind) -> str:
+    return PREFIXES[kind] + secrets.token_urlsafe(32)
+
+
+async def create_key(
+    engine: AsyncEngine,
+    company_id: str,
+    kind: KeyKind,
+    name: str | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> CreatedKey:
+    key = new_key_text(kind)
+    key_id = "key_" + secrets.token_hex(8)
+
+    async def work(connection: AsyncConnection) -> None:
+        exists = await connection.scalar(
+            select(t.companies.c.id).where(t.companies.c.id == company_id)
+        )
+        if exists is None:
+            raise UnknownCompanyError(company_id)
+        await connection.execute(
+            t.api_keys.insert().values(
+                id=key_id,
+                company_id=company_id,
+                kind=kind,
+                name=name,
+                key_hash=hash_key(key),
+                key_hint=key[:7] + "…",
+                created_at=clock(),
+            )
+        )
+
+    await run_in_transaction(engine, work)
+    return CreatedKey(key_id, kind, key)
+
+
+async def list_keys(engine: AsyncEngine, company_id: str | None = None) -> list[KeyInfo]:
+    query = select(t.api_keys).order_by(t.api_keys.c.company_id, t.api_keys.c.created_at)
+    if company_id is not None:
+        query = query.where(t.api_keys.c.company_id == company_id)
+    async with read_connection(engine) as connection:
+        rows = (await connection.execute(query)).mappings().all()
+    return [
+        KeyInfo(
+            row["id"],
+            row["company_id"],
+            row["kind"],
+            row["name"],
+            row["key_hint"],
+            row["created_at"],
+            row["revoked_at"],
+        )
+        for row in rows
+    ]
+
+
+async def revoke_key(engine: AsyncEngine, key_id: str, *, clock: Clock = system_clock) -> bool:
+    """Revoke a key; False when no such key is active."""
+
+    async def work(connection: AsyncConnection) -> bool:
+        result = await connection.execute(
+            update(t.api_keys)
+            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=clock())
+        )
+        return result.rowcount == 1
+
+    return await run_in_transaction(engine, work)
+
+
+async def authenticate(connection: AsyncConnection, key: str) -> Principal | None:
+    """The principal behind an active key, or None."""
+    row = (
+        await connection.execute(
+            select(
+                t.api_keys.c.id,
+                t.api_keys.c.company_id,
+                t.api_keys.c.kind,
+                t.companies.c.default_locale,
+            )
+            .join(t.companies, t.companies.c.id == t.api_keys.c.company_id)
+            .where(t.api_keys.c.key_hash == hash_key(key), t.api_keys.c.revoked_at.is_(None))
+        )
+    ).first()
+    if row is None:
+        return None
+    return Principal(company_id=row[1], key_id=row[0], kind=row[2], default_locale=row[3])

@@ -1,0 +1,1 @@
+"""Opening hours, closures and slot grids: pure functions, clock and zone injected."""

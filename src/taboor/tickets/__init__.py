@@ -1,0 +1,1 @@
+"""Tickets: booking, numbering, the state machine, queue position and ETA."""

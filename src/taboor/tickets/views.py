@@ -1,0 +1,122 @@
+"""Tickets as callers see them: one joined query for the rows, and for a waiting
+ticket one indexed count for its position plus the ETA inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taboor.db import tables as t
+from taboor.tickets.eta import estimate_minutes, mean_service_minutes, queue_size, serving_counters
+
+tk = t.tickets.c
+Names = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    id: str
+    ticket_number: str
+    status: str
+    status_at: datetime
+    type: str
+    time: datetime | None
+    booked_at: datetime
+    branch: tuple[str, Names]
+    service: tuple[str, Names]
+    group: tuple[str, Names]
+    customer: tuple[str, str | None] | None
+    queue_size: int | None = None
+    waiting_time: int | None = None
+
+
+def format_ticket_number(prefix: str, number: int) -> str:
+    return f"{prefix}{number:03d}"
+
+
+def _joined() -> Select[Any]:
+    return (
+        select(
+            tk.id,
+            tk.prefix,
+            tk.number,
+            tk.status,
+            tk.status_at,
+            tk.type,
+            tk.time,
+            tk.booked_at,
+            tk.queue_at,
+            tk.service_id,
+            tk.branch_id,
+            tk.group_id,
+            tk.customer_id,
+            t.branches.c.name.label("branch_name"),
+            t.services.c.name.label("service_name"),
+            t.services.c.avg_service_minutes,
+            t.service_groups.c.name.label("group_name"),
+            t.customers.c.name.label("customer_name"),
+        )
+        .join(t.branches, t.branches.c.id == tk.branch_id)
+        .join(t.services, t.services.c.id == tk.service_id)
+        .join(t.service_groups, t.service_groups.c.id == tk.group_id)
+        .outerjoin(t.customers, t.customers.c.id == tk.customer_id)
+    )
+
+
+async def _view(connection: AsyncConnection, row: Any, now: datetime) -> TicketView:
+    position = waiting = None
+    if row.status == "waiting":
+        position = await queue_size(connection, row.service_id, row.queue_at, row.id)
+        mean = await mean_service_minutes(connection, row.service_id, row.avg_service_minutes, now)
+        waiting = estimate_minutes(
+            position, mean, await serving_counters(connection, row.service_id)
+        )
+    return TicketView(
+        id=row.id,
+        ticket_number=format_ticket_number(row.prefix, row.number),
+        status=row.status,
+        status_at=row.status_at,
+        type=row.type,
+        time=row.time,
+        booked_at=row.booked_at,
+        branch=(row.branch_id, row.branch_name),
+        service=(row.service_id, row.service_name),
+        group=(row.group_id, row.group_name),
+        customer=(row.customer_id, row.customer_name) if row.customer_id else None,
+        queue_size=position,
+        waiting_time=waiting,
+    )
+
+
+async def ticket_view(
+    connection: AsyncConnection, company_id: str, ticket_id: str, now: datetime
+) -> TicketView | None:
+    row = (
+        await connection.execute(_joined().where(tk.id == ticket_id, tk.company_id == company_id))
+    ).first()
+    return await _view(connection, row, now) if row else None
+
+
+async def customer_ticket_page(
+    connection: AsyncConnection,
+    company_id: str,
+    customer_id: str,
+    page: int,
+    limit: int,
+    now: datetime,
+) -> tuple[list[TicketView], int]:
+    """A customer's tickets, newest booking first."""
+    scope = (tk.company_id == company_id) & (tk.customer_id == customer_id)
+    total = await connection.scalar(select(func.count()).select_from(t.tickets).where(scope))
+    rows = await connection.execute(
+        _joined()
+        .where(scope)
+        .order_by(tk.booked_at.desc(), tk.id.desc())
+        .limit(limit)
+        .offset((page - 1) * limit)
+    )
+    return [await _view(connection, row, now) for row in rows.all()], int(total or 0)
