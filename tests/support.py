@@ -92,3 +92,33 @@ async def wipe(engine: AsyncEngine) -> None:
         else:
             for name in names:
                 await connection.execute(text(f"DELETE FROM {name}"))
+
+
+async def insert_ticket(engine: AsyncEngine, **fields: object) -> str:
+    """A ticket row written directly, for read-side tests that must not depend on the
+    booking code. Defaults: a waiting walk-in of the bank's Withdrawal service."""
+    from taboor.db import tables as t
+    from taboor.db.uow import write_transaction
+
+    now = fields.pop("at", datetime(2026, 6, 7, 7, 0, tzinfo=UTC))
+    row: dict[str, object] = {
+        "id": secrets.token_hex(5),
+        "company_id": "cmp_bank01",
+        "branch_id": "zallaq0001",
+        "group_id": "ztellers01",
+        "service_id": "zwithdraw1",
+        "customer_id": None,
+        "type": "sequential",
+        "status": "waiting",
+        "prefix": "W",
+        "day": now.date(),  # type: ignore[attr-defined]
+        "number": 1,
+        "time": None,
+        "queue_at": now,
+        "status_at": now,
+        "booked_at": now,
+    }
+    row.update(fields)
+    async with write_transaction(engine) as connection:
+        await connection.execute(t.tickets.insert().values(**row))
+    return str(row["id"])

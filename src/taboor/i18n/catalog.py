@@ -6,6 +6,7 @@ character (integrators may still compare it), so change it only with the spec.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -215,7 +216,10 @@ def resolve_locale(header_value: str | None) -> Locale:
     anything empty or unknown falls back to English, never an error (spec §1.2)."""
     if not header_value:
         return DEFAULT_LOCALE
-    language = header_value.strip().replace("_", "-").split("-", 1)[0].lower()
+    # Lenient on purpose: "ar-BH", "ar_SA" and an Accept-Language-style "ar;q=0.9, en"
+    # all mean Arabic: the first tag's language decides.
+    first_tag = re.split(r"[,;]", header_value, maxsplit=1)[0]
+    language = first_tag.strip().replace("_", "-").split("-", 1)[0].lower()
     return "ar" if language == "ar" else DEFAULT_LOCALE
 
 

@@ -7,4 +7,15 @@ the same change that mounts its handler.
 
 from __future__ import annotations
 
-IMPLEMENTED_OPERATIONS: frozenset[str] = frozenset({"listBranches", "getBranchTree"})
+IMPLEMENTED_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "listBranches",
+        "getBranchTree",
+        "createCustomer",
+        "listCustomers",
+        "getCustomer",
+        "updateCustomer",
+        "deleteCustomer",
+        "listCustomerTickets",
+    }
+)
