@@ -61,3 +61,40 @@ async def test_concurrent_creates_with_one_external_id_give_one_201(
         )
     assert per_company == {"cmp_bank01": ROUNDS, "cmp_rival1": ROUNDS}
     assert outcomes[201] == ROUNDS
+
+
+async def test_concurrent_deletes_and_creates_keep_the_count_exact(
+    engine: AsyncEngine, database_url: str, bank: CompanyKeys
+) -> None:
+    with running_server(database_url, workers=2) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            headers = bank.headers("secret")
+
+            async def create(external_id: str) -> httpx.Response:
+                return await client.post(
+                    "/external/v1/customers/create",
+                    headers=headers,
+                    json={"externalId": external_id},
+                )
+
+            async def delete(external_id: str) -> httpx.Response:
+                return await client.delete(
+                    f"/external/v1/customers/delete?externalId={external_id}", headers=headers
+                )
+
+            await asyncio.gather(*(create(f"victim-{n}") for n in range(10)))
+            # Each victim is deleted by 5 racers while 20 new customers are created.
+            responses = await asyncio.gather(
+                *(delete(f"victim-{n}") for n in range(10) for _ in range(5)),
+                *(create(f"newcomer-{n}") for n in range(20)),
+            )
+            deletes, creates = responses[:50], responses[50:]
+            assert Counter(r.status_code for r in deletes) == {200: 10, 422: 40}
+            assert Counter(r.status_code for r in creates) == {201: 20}
+            listing = await client.get("/external/v1/customers/getAll", headers=headers)
+            assert listing.json()["pagination"]["total"] == 20
+
+    async with engine.connect() as connection:
+        actual = await connection.scalar(select(func.count()).select_from(t.customers))
+        counted = await connection.scalar(select(t.customer_counts.c.total))
+    assert actual == counted == 20

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
 from taboor.db.uow import is_unique_violation
+from taboor.db.upsert import increment
 
 c = t.customers.c
 WRITABLE_FIELDS = ("external_id", "name", "email", "mobile", "metadata")
@@ -79,6 +80,7 @@ async def create_customer(
         if is_unique_violation(error):
             raise ExternalIdTakenError from None
         raise
+    await increment(connection, t.customer_counts, {"company_id": company_id}, "total", 1)
     return Customer(
         id=row["id"],
         company_id=company_id,
@@ -108,16 +110,22 @@ async def find_customer_id(
 async def page_of_customers(
     connection: AsyncConnection, company_id: str, page: int, limit: int
 ) -> tuple[list[Customer], int]:
-    """Newest first; ``(created_at, id)`` DESC walks the company's index backwards."""
+    """Newest first. The page's ids come from the ``(company_id, created_at, id)`` index
+    alone (an index-only scan however deep the page); only those rows are then read."""
     total = await connection.scalar(
-        select(func.count()).select_from(t.customers).where(c.company_id == company_id)
+        select(t.customer_counts.c.total).where(t.customer_counts.c.company_id == company_id)
     )
-    rows = await connection.execute(
-        select(t.customers)
+    newest_first = (c.created_at.desc(), c.id.desc())
+    page_ids = (
+        select(c.id)
         .where(c.company_id == company_id)
-        .order_by(c.created_at.desc(), c.id.desc())
+        .order_by(*newest_first)
         .limit(limit)
         .offset((page - 1) * limit)
+        .subquery()
+    )
+    rows = await connection.execute(
+        select(t.customers).join(page_ids, page_ids.c.id == c.id).order_by(*newest_first)
     )
     return [_from_row(row) for row in rows], int(total or 0)
 
@@ -150,4 +158,11 @@ async def delete_customer(connection: AsyncConnection, company_id: str, locator:
     """Delete permanently; the customer's tickets stay, their customer becomes NULL
     (the foreign key's ON DELETE SET NULL does it in the same statement)."""
     result = await connection.execute(delete(t.customers).where(_match(company_id, locator)))
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await connection.execute(
+        update(t.customer_counts)
+        .where(t.customer_counts.c.company_id == company_id)
+        .values(total=t.customer_counts.c.total - 1)
+    )
+    return True

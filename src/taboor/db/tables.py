@@ -199,6 +199,18 @@ customers = Table(
     Index(None, "company_id", "created_at", "id"),
 )
 
+# How many customers each company has, kept in step by the same transaction that
+# creates or deletes one, so paging never has to count 100 000 rows.
+customer_counts = Table(
+    "customer_counts",
+    metadata,
+    Column(
+        "company_id", String(40), ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("total", Integer, nullable=False),
+    CheckConstraint("total >= 0", name="total"),
+)
+
 # One row per (branch, prefix, local day), bumped by a single upsert inside the booking
 # transaction: a rolled-back booking rolls its number back too, so numbers never gap.
 ticket_numbers = Table(

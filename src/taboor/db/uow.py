@@ -66,7 +66,11 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 
 @asynccontextmanager
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads. On PostgreSQL it runs in autocommit: each statement sees
+    committed data (as READ COMMITTED would) without BEGIN/ROLLBACK round trips."""
     async with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
 

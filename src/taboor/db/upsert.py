@@ -34,3 +34,24 @@ async def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key)
     await connection.execute(statement)
+
+
+async def increment(
+    connection: AsyncConnection,
+    table: Table,
+    key: dict[str, Any],
+    column: str,
+    by: int,
+) -> None:
+    """Add ``by`` (> 0) to a counter row in one atomic statement, creating the row at
+    ``by`` when missing. Concurrent increments queue on the row lock; none is lost.
+    (Not for decrements: SQLite checks CHECK constraints on the would-be inserted row
+    before resolving the conflict, so a negative first value fails there.)"""
+    if by <= 0:
+        raise ValueError("increment needs a positive amount; decrement with an UPDATE")
+    builder = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = builder(table).values(**key, **{column: by})
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={column: table.c[column] + by}
+    )
+    await connection.execute(statement)

@@ -207,6 +207,19 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "customer_counts",
+        sa.Column("company_id", sa.String(length=40), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.CheckConstraint("total >= 0", name=op.f("ck_customer_counts_total")),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_customer_counts_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("company_id", name=op.f("pk_customer_counts")),
+    )
+    op.create_table(
         "ticket_numbers",
         sa.Column("branch_id", sa.String(length=10), nullable=False),
         sa.Column("prefix", sa.String(length=3), nullable=False),
@@ -482,6 +495,7 @@ def downgrade() -> None:
 
     op.drop_table("services")
     op.drop_table("ticket_numbers")
+    op.drop_table("customer_counts")
     with op.batch_alter_table("service_groups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_groups_branch_id"))
 
