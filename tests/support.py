@@ -112,6 +112,7 @@ async def insert_ticket(engine: AsyncEngine, **fields: object) -> str:
         "status": "waiting",
         "prefix": "W",
         "day": now.date(),  # type: ignore[attr-defined]
+        "service_day": now.date(),  # type: ignore[attr-defined]
         "number": 1,
         "time": None,
         "queue_at": now,

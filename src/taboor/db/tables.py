@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from taboor.db.types import BigIntKey, JSONDocument, UTCDateTime
@@ -42,11 +43,15 @@ TICKET_TYPES = ("sequential", "appointment")
 KEY_KINDS = ("public", "secret")
 ACTOR_KINDS = ("api_key", "staff", "system")
 EVENT_SOURCES = ("external_api", "staff", "kiosk", "system")
+ACTIVE_STATUSES = ("upcoming", "waiting", "called", "serving")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{value}'" for value in values)
     return f"{column} IN ({quoted})"
+
+
+ACTIVE_TICKET = "customer_id IS NOT NULL AND " + _in("status", ACTIVE_STATUSES)
 
 
 def _company_fk() -> Column[str]:
@@ -256,8 +261,11 @@ tickets = Table(
     Column("type", String(16), nullable=False),
     Column("status", String(16), nullable=False),
     Column("prefix", String(3), nullable=False),
+    # The local day the number belongs to (kept when an appointment moves).
     Column("day", Date, nullable=False),
     Column("number", Integer, nullable=False),
+    # The local day the ticket is for: the walk-in's day, the appointment's day.
+    Column("service_day", Date, nullable=False),
     Column("time", UTCDateTime, nullable=True),
     # Queue order: the appointment time for appointments, the booking time for walk-ins.
     Column("queue_at", UTCDateTime, nullable=False),
@@ -274,6 +282,17 @@ tickets = Table(
         name="time_matches_type",
     ),
     UniqueConstraint("branch_id", "prefix", "day", "number"),
+    # One active ticket per customer, service and day (spec §2, decided), enforced here
+    # so two concurrent bookings by the same customer cannot both pass.
+    Index(
+        "uq_tickets_one_active_per_customer",
+        "customer_id",
+        "service_id",
+        "service_day",
+        unique=True,
+        sqlite_where=text(ACTIVE_TICKET),
+        postgresql_where=text(ACTIVE_TICKET),
+    ),
     Index(None, "service_id", "status", "queue_at"),
     Index(None, "company_id", "customer_id", "booked_at"),
 )

@@ -27,16 +27,19 @@ def estimate_minutes(queue_size: int, mean_minutes: float, counters: int) -> int
 
 
 async def queue_size(
-    connection: AsyncConnection, service_id: str, queue_at: datetime, ticket_id: str
+    connection: AsyncConnection, service_id: str, queue_at: datetime, number: int, ticket_id: str
 ) -> int:
-    """Waiting tickets ahead in the same service queue (one index range count)."""
+    """Waiting tickets ahead in the same service queue (one index range count). Queue
+    order is ``(queue_at, number, id)``: tickets booked in the same instant keep the
+    order of their numbers."""
+    same_instant_ahead = or_(tk.number < number, and_(tk.number == number, tk.id < ticket_id))
     ahead = await connection.scalar(
         select(func.count())
         .select_from(t.tickets)
         .where(
             tk.service_id == service_id,
             tk.status == "waiting",
-            or_(tk.queue_at < queue_at, and_(tk.queue_at == queue_at, tk.id < ticket_id)),
+            or_(tk.queue_at < queue_at, and_(tk.queue_at == queue_at, same_instant_ahead)),
         )
     )
     return int(ahead or 0)

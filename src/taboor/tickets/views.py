@@ -70,7 +70,7 @@ def _joined() -> Select[Any]:
 async def _view(connection: AsyncConnection, row: Any, now: datetime) -> TicketView:
     position = waiting = None
     if row.status == "waiting":
-        position = await queue_size(connection, row.service_id, row.queue_at, row.id)
+        position = await queue_size(connection, row.service_id, row.queue_at, row.number, row.id)
         mean = await mean_service_minutes(connection, row.service_id, row.avg_service_minutes, now)
         waiting = estimate_minutes(
             position, mean, await serving_counters(connection, row.service_id)

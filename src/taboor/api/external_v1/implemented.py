@@ -11,6 +11,11 @@ IMPLEMENTED_OPERATIONS: frozenset[str] = frozenset(
     {
         "listBranches",
         "getBranchTree",
+        "listSlots",
+        "bookTicket",
+        "getTicket",
+        "cancelTicket",
+        "changeTicketTime",
         "createCustomer",
         "listCustomers",
         "getCustomer",

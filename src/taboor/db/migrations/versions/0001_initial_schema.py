@@ -13,6 +13,9 @@ from sqlalchemy.dialects import postgresql
 
 from taboor.db.types import UTCDateTime
 
+# Frozen here (not imported from tables.py) so this revision never changes meaning.
+ACTIVE_TICKET = "customer_id IS NOT NULL AND status IN ('upcoming', 'waiting', 'called', 'serving')"
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -348,6 +351,7 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=3), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("service_day", sa.Date(), nullable=False),
         sa.Column("time", UTCDateTime(), nullable=True),
         sa.Column("queue_at", UTCDateTime(), nullable=False),
         sa.Column("status_at", UTCDateTime(), nullable=False),
@@ -425,6 +429,13 @@ def upgrade() -> None:
             ["service_id", "status", "queue_at"],
             unique=False,
         )
+        batch_op.create_index(
+            "uq_tickets_one_active_per_customer",
+            ["customer_id", "service_id", "service_day"],
+            unique=True,
+            sqlite_where=sa.text(ACTIVE_TICKET),
+            postgresql_where=sa.text(ACTIVE_TICKET),
+        )
 
     op.create_table(
         "ticket_events",
@@ -480,6 +491,7 @@ def downgrade() -> None:
 
     op.drop_table("ticket_events")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
+        batch_op.drop_index("uq_tickets_one_active_per_customer")
         batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_queue_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_company_id_customer_id_booked_at"))
 

@@ -1,0 +1,174 @@
+"""Cancelling and rescheduling through the External API. Every change is a
+compare-and-swap on the ticket's status (design.md §3): 0 rows means someone else got
+there first, and the caller learns why."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from taboor.db import tables as t
+from taboor.db.uow import run_in_transaction
+from taboor.tickets.booking import CustomerRef, is_duplicate_active, resolve_customer
+from taboor.tickets.errors import (
+    BookingRefusedError,
+    NotCancellableError,
+    TicketFieldError,
+    TicketVanishedError,
+)
+from taboor.tickets.events import Actor, record_event
+from taboor.tickets.places import free_place, take_place
+from taboor.tickets.services import load_bookable_service
+
+tk = t.tickets.c
+CANCELLABLE = ("waiting", "upcoming")
+RESCHEDULABLE = ("upcoming", "waiting")
+
+
+@dataclass(frozen=True, slots=True)
+class _Current:
+    status: str
+    type: str
+    service_id: str
+    customer_id: str | None
+    time: datetime | None
+
+
+async def _current(connection: AsyncConnection, company_id: str, ticket_id: str) -> _Current | None:
+    row = (
+        await connection.execute(
+            select(tk.status, tk.type, tk.service_id, tk.customer_id, tk.time).where(
+                tk.id == ticket_id, tk.company_id == company_id
+            )
+        )
+    ).first()
+    return _Current(*row) if row else None
+
+
+async def ticket_exists(connection: AsyncConnection, company_id: str, ticket_id: str) -> bool:
+    return await _current(connection, company_id, ticket_id) is not None
+
+
+class _LostRace(Exception):
+    """The compare-and-swap touched no row: another transaction changed the ticket
+    between our read and our write. The unit re-reads and decides again."""
+
+
+CAS_ATTEMPTS = 5
+
+
+async def cancel_ticket(
+    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+) -> None:
+    """``waiting``/``upcoming`` → ``cancelled``, freeing an appointment's place in the
+    same transaction."""
+
+    async def attempt(connection: AsyncConnection) -> None:
+        current = await _current(connection, company_id, ticket_id)
+        if current is None:
+            raise TicketVanishedError
+        if current.status not in CANCELLABLE:
+            raise NotCancellableError
+        swapped = await connection.execute(
+            update(t.tickets)
+            .where(tk.id == ticket_id, tk.status == current.status)
+            .values(status="cancelled", status_at=now)
+        )
+        if swapped.rowcount != 1:
+            raise _LostRace
+        if current.time is not None:
+            await free_place(connection, current.service_id, current.time)
+        await record_event(
+            connection,
+            company_id=company_id,
+            ticket_id=ticket_id,
+            from_status=current.status,
+            to_status="cancelled",
+            at=now,
+            actor=actor,
+        )
+
+    await _with_cas_retries(engine, attempt, exhausted=NotCancellableError())
+
+
+async def _with_cas_retries(
+    engine: AsyncEngine,
+    attempt: Callable[[AsyncConnection], Awaitable[None]],
+    *,
+    exhausted: Exception,
+) -> None:
+    """Run ``attempt`` in one transaction, again (re-reading) when it lost a race. In
+    READ COMMITTED each new read sees what the winner committed."""
+
+    async def work(connection: AsyncConnection) -> None:
+        for _ in range(CAS_ATTEMPTS):
+            try:
+                await attempt(connection)
+                return
+            except _LostRace:
+                continue
+        raise exhausted
+
+    await run_in_transaction(engine, work)
+
+
+async def change_time(
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    new_time: datetime,
+    customer: CustomerRef,
+    now: datetime,
+) -> None:
+    """Move an appointment: free the old place and take the new one, atomically. The
+    status, ``statusAt`` and the ticket number stay as they are."""
+
+    async def attempt(connection: AsyncConnection) -> None:
+        current = await _current(connection, company_id, ticket_id)
+        if current is None:
+            raise TicketFieldError("id", "does_not_exist")
+        if current.type != "appointment" or current.time is None:
+            raise TicketFieldError("id", "only_appointments")
+        if current.status not in RESCHEDULABLE:
+            raise TicketFieldError("id", "not_reschedulable")
+        try:
+            named = await resolve_customer(connection, company_id, customer)
+        except TicketFieldError:
+            named = None
+        if named is None or named != current.customer_id:
+            raise TicketFieldError("customerId", "customer_mismatch")
+        if new_time <= now:
+            raise TicketFieldError("time", "time_past")
+        service = await load_bookable_service(connection, company_id, current.service_id, now)
+        if service is None or service.appointment is None:
+            raise BookingRefusedError("time_unavailable")
+        if new_time == current.time:
+            return
+        if not service.is_slot_start(new_time, now):
+            raise BookingRefusedError("time_unavailable")
+        try:
+            moved = await connection.execute(
+                update(t.tickets)
+                .where(tk.id == ticket_id, tk.status == current.status, tk.time == current.time)
+                .values(
+                    time=new_time,
+                    queue_at=new_time,
+                    service_day=new_time.astimezone(service.zone).date(),
+                )
+            )
+        except IntegrityError as error:
+            if is_duplicate_active(error):
+                raise BookingRefusedError("duplicate_active") from None
+            raise
+        if moved.rowcount != 1:
+            raise _LostRace
+        if not await take_place(connection, service.id, new_time, service.appointment.capacity):
+            raise BookingRefusedError("slot_full")
+        await free_place(connection, service.id, current.time)
+
+    await _with_cas_retries(engine, attempt, exhausted=TicketFieldError("id", "not_reschedulable"))

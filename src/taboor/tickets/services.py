@@ -1,0 +1,133 @@
+"""What booking needs to know about a service, in one query, scoped by company."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taboor.catalog.branches import hours_from_column, zone
+from taboor.db import tables as t
+from taboor.scheduling.hours import WeeklyHours, is_open_at
+from taboor.scheduling.slots import is_bookable_slot
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRules:
+    prefix: str
+    slot_minutes: int
+    capacity: int
+    horizon_days: int
+    min_notice_minutes: int
+    hours: WeeklyHours
+
+
+@dataclass(frozen=True, slots=True)
+class BookableService:
+    id: str
+    group_id: str
+    branch_id: str
+    zone: ZoneInfo
+    prefix: str
+    walk_in: bool
+    branch_hours: WeeklyHours
+    walk_in_hours: WeeklyHours | None
+    appointment: AppointmentRules | None
+    closures: frozenset[date]
+
+    def open_for_walk_ins(self, now: datetime) -> bool:
+        if not is_open_at(now, self.zone, self.branch_hours, self.closures):
+            return False
+        return self.walk_in_hours is None or is_open_at(
+            now, self.zone, self.walk_in_hours, self.closures
+        )
+
+    def is_slot_start(self, start: datetime, now: datetime) -> bool:
+        rules = self.appointment
+        return rules is not None and is_bookable_slot(
+            start,
+            self.zone,
+            rules.hours,
+            self.closures,
+            rules.slot_minutes,
+            now=now,
+            min_notice_minutes=rules.min_notice_minutes,
+            horizon_days=rules.horizon_days,
+        )
+
+
+async def load_bookable_service(
+    connection: AsyncConnection, company_id: str, service_id: str, now: datetime
+) -> BookableService | None:
+    """The active service (in an active group of an active branch) of this company,
+    with the branch's closures from yesterday (UTC) on: past ones never matter."""
+    s, g, b = t.services.c, t.service_groups.c, t.branches.c
+    row = (
+        await connection.execute(
+            select(
+                s.id,
+                s.group_id,
+                s.branch_id,
+                s.prefix,
+                s.walk_in,
+                s.walk_in_hours,
+                s.appointment_prefix,
+                s.slot_minutes,
+                s.slot_capacity,
+                s.horizon_days,
+                s.min_notice_minutes,
+                s.appointment_hours,
+                b.timezone,
+                b.hours,
+            )
+            .join(t.service_groups, g.id == s.group_id)
+            .join(t.branches, b.id == s.branch_id)
+            .where(
+                s.id == service_id,
+                s.company_id == company_id,
+                s.active.is_(True),
+                g.active.is_(True),
+                b.active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    closures = frozenset(
+        await connection.scalars(
+            select(t.branch_closures.c.day).where(
+                t.branch_closures.c.branch_id == row.branch_id,
+                t.branch_closures.c.day >= now.date() - timedelta(days=1),
+            )
+        )
+    )
+    branch_hours = hours_from_column(row.hours)
+    appointment = None
+    if row.appointment_prefix is not None:
+        appointment = AppointmentRules(
+            prefix=row.appointment_prefix,
+            slot_minutes=row.slot_minutes,
+            capacity=row.slot_capacity,
+            horizon_days=row.horizon_days,
+            min_notice_minutes=row.min_notice_minutes,
+            hours=(
+                hours_from_column(row.appointment_hours)
+                if row.appointment_hours is not None
+                else branch_hours
+            ),
+        )
+    return BookableService(
+        id=row.id,
+        group_id=row.group_id,
+        branch_id=row.branch_id,
+        zone=zone(row.timezone),
+        prefix=row.prefix,
+        walk_in=row.walk_in,
+        branch_hours=branch_hours,
+        walk_in_hours=hours_from_column(row.walk_in_hours) if row.walk_in_hours else None,
+        appointment=appointment,
+        closures=closures,
+    )
