@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
 from tests.conftest import CompanyKeys
-from tests.support import MutableClock
+from tests.support import MutableClock, insert_ticket
 
 API = "/external/v1"
 WITHDRAW = {"serviceId": "zwithdraw1", "groupOfServiceId": "ztellers01"}
@@ -738,3 +738,28 @@ async def test_change_time_refusals(
     done = await move(path, {"time": "2026-06-09T05:00:00Z", "customerId": customer})
     assert done.status_code == 422
     assert done.json() == invalid({"id": "This ticket can no longer be rescheduled."})
+
+
+async def test_waiting_time_learns_from_recent_real_service_times(
+    client: httpx.AsyncClient, bank: CompanyKeys, engine: AsyncEngine, clock: MutableClock
+) -> None:
+    now = clock.now
+    # Served today in 10 and 20 minutes; one served 8 days ago (outside the window, 60 min).
+    for number, minutes, days_ago in ((90, 10, 0), (91, 20, 0), (92, 60, 8)):
+        finished = now - timedelta(days=days_ago, minutes=30)
+        await insert_ticket(
+            engine,
+            number=number,
+            status="served",
+            at=finished,
+            serving_at=finished - timedelta(minutes=minutes),
+        )
+    await book(client, bank, WITHDRAW)
+    second = (await book(client, bank, WITHDRAW)).json()["data"]
+    assert second["queueSize"] == 1
+    assert second["waitingTime"] == 15  # 1 ahead × mean(10, 20) / 1 counter
+    # A service no counter serves still divides by at least one.
+    clock.set("2026-06-07T06:30:00Z")
+    forex = {"serviceId": "zforex0001", "groupOfServiceId": "ztellers01"}
+    await book(client, bank, forex)
+    assert (await book(client, bank, forex)).json()["data"]["waitingTime"] == 5

@@ -271,6 +271,9 @@ tickets = Table(
     Column("queue_at", UTCDateTime, nullable=False),
     Column("status_at", UTCDateTime, nullable=False),
     Column("booked_at", UTCDateTime, nullable=False),
+    # When serving began; with status_at of a served ticket it gives the real service
+    # time the waiting-time estimate learns from.
+    Column("serving_at", UTCDateTime, nullable=True),
     Column("options", JSONDocument, nullable=True),
     Column("lat", Float, nullable=True),
     Column("lng", Float, nullable=True),
@@ -294,6 +297,7 @@ tickets = Table(
         postgresql_where=text(ACTIVE_TICKET),
     ),
     Index(None, "service_id", "status", "queue_at"),
+    Index(None, "service_id", "status", "status_at"),
     Index(None, "company_id", "customer_id", "booked_at"),
 )
 

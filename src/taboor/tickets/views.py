@@ -1,5 +1,6 @@
-"""Tickets as callers see them: one joined query for the rows, and for a waiting
-ticket one indexed count for its position plus the ETA inputs."""
+"""Tickets as callers see them. One query gives the ticket with its names, its place
+in the queue and the counters serving it; a waiting ticket costs one more (at most 20
+rows) for the recent real service times behind its estimate."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
-from taboor.tickets.eta import estimate_minutes, mean_service_minutes, queue_size, serving_counters
+from taboor.tickets.eta import (
+    estimate_minutes,
+    mean_service_minutes,
+    queue_size_column,
+    serving_counters_column,
+)
 
 tk = t.tickets.c
 Names = dict[str, str]
@@ -59,6 +65,8 @@ def _joined() -> Select[Any]:
             t.services.c.avg_service_minutes,
             t.service_groups.c.name.label("group_name"),
             t.customers.c.name.label("customer_name"),
+            queue_size_column(t.tickets).label("queue_size"),
+            serving_counters_column(t.tickets).label("counters"),
         )
         .join(t.branches, t.branches.c.id == tk.branch_id)
         .join(t.services, t.services.c.id == tk.service_id)
@@ -67,14 +75,18 @@ def _joined() -> Select[Any]:
     )
 
 
-async def _view(connection: AsyncConnection, row: Any, now: datetime) -> TicketView:
+async def _view(
+    connection: AsyncConnection, row: Any, now: datetime, means: dict[str, float]
+) -> TicketView:
+    """``means`` memoizes the service-time sample per service across one page."""
     position = waiting = None
     if row.status == "waiting":
-        position = await queue_size(connection, row.service_id, row.queue_at, row.number, row.id)
-        mean = await mean_service_minutes(connection, row.service_id, row.avg_service_minutes, now)
-        waiting = estimate_minutes(
-            position, mean, await serving_counters(connection, row.service_id)
-        )
+        position = int(row.queue_size)
+        if row.service_id not in means:
+            means[row.service_id] = await mean_service_minutes(
+                connection, row.service_id, row.avg_service_minutes, now
+            )
+        waiting = estimate_minutes(position, means[row.service_id], int(row.counters))
     return TicketView(
         id=row.id,
         ticket_number=format_ticket_number(row.prefix, row.number),
@@ -98,7 +110,7 @@ async def ticket_view(
     row = (
         await connection.execute(_joined().where(tk.id == ticket_id, tk.company_id == company_id))
     ).first()
-    return await _view(connection, row, now) if row else None
+    return await _view(connection, row, now, {}) if row else None
 
 
 async def customer_ticket_page(
@@ -119,4 +131,5 @@ async def customer_ticket_page(
         .limit(limit)
         .offset((page - 1) * limit)
     )
-    return [await _view(connection, row, now) for row in rows.all()], int(total or 0)
+    means: dict[str, float] = {}
+    return [await _view(connection, row, now, means) for row in rows.all()], int(total or 0)

@@ -356,6 +356,7 @@ def upgrade() -> None:
         sa.Column("queue_at", UTCDateTime(), nullable=False),
         sa.Column("status_at", UTCDateTime(), nullable=False),
         sa.Column("booked_at", UTCDateTime(), nullable=False),
+        sa.Column("serving_at", UTCDateTime(), nullable=True),
         sa.Column(
             "options",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -430,6 +431,11 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
+            batch_op.f("ix_tickets_service_id_status_status_at"),
+            ["service_id", "status", "status_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             "uq_tickets_one_active_per_customer",
             ["customer_id", "service_id", "service_day"],
             unique=True,
@@ -492,6 +498,7 @@ def downgrade() -> None:
     op.drop_table("ticket_events")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("uq_tickets_one_active_per_customer")
+        batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_status_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_queue_at"))
         batch_op.drop_index(batch_op.f("ix_tickets_company_id_customer_id_booked_at"))
 
