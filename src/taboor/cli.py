@@ -10,7 +10,6 @@ from typing import TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from taboor.db.engine import create_engine
 from taboor.db.migrate import upgrade_to_head
@@ -75,12 +74,13 @@ def _apply(database_url: str, spec: CompanySpec) -> ApplySummary:
 
 
 def _report_problems(error: CompanyFileError) -> None:
-    errors.print(
-        f"[red]The company file was rejected ({len(error.problems)} problems);"
-        " nothing was written:[/red]"
+    # Plain lines, never wrapped: operators grep and diff these.
+    click.echo(
+        f"The company file was rejected ({len(error.problems)} problems); nothing was written:",
+        err=True,
     )
     for problem in error.problems:
-        errors.print(f"  {problem}", markup=False)
+        click.echo(f"  {problem}", err=True)
 
 
 @main.command()
@@ -128,18 +128,22 @@ def keys_create(database_url: str, company_id: str, kind: KeyKind, name: str | N
 def keys_list(database_url: str, company_id: str | None) -> None:
     """List keys (never their text: only a hint)."""
     infos = _with_engine(database_url, list_keys, company_id)
-    table = Table("id", "company", "kind", "name", "hint", "created", "revoked")
+    # Tab-separated and never shortened: the id is what `keys revoke` takes.
+    click.echo("\t".join(("id", "company", "kind", "name", "hint", "created", "revoked")))
     for info in infos:
-        table.add_row(
-            info.id,
-            info.company_id,
-            info.kind,
-            info.name or "",
-            info.hint,
-            info.created_at.isoformat(timespec="seconds"),
-            info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "",
+        click.echo(
+            "\t".join(
+                (
+                    info.id,
+                    info.company_id,
+                    info.kind,
+                    info.name or "",
+                    info.hint,
+                    info.created_at.isoformat(timespec="seconds"),
+                    info.revoked_at.isoformat(timespec="seconds") if info.revoked_at else "",
+                )
+            )
         )
-    console.print(table)
 
 
 @keys.command("revoke")

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 
-_INTERVAL = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+# [0-9], not \d: \d also matches Arabic-Indic and other digits.
+_INTERVAL = re.compile(r"^([0-9]{2}):([0-9]{2})-([0-9]{2}):([0-9]{2})$")
 
 Interval = tuple[int, int]
 

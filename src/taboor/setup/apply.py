@@ -8,11 +8,12 @@ keep pointing at them); counters and closures that disappear are removed.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Table, delete, select, tuple_, update
+from sqlalchemy import Table, delete, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.clock import Clock, system_clock
@@ -242,6 +243,19 @@ async def _sync_company(
         summary.bump("company", "updated")
 
 
+async def _lock_company(connection: AsyncConnection, company_id: str) -> None:
+    """Applies of one company take turns. Apply reads what is stored and writes the
+    difference; under READ COMMITTED two concurrent applies would each diff against
+    a state the other is changing and could leave a mix of both files. SQLite needs
+    nothing: its write transactions (BEGIN IMMEDIATE) already run one at a time."""
+    if connection.dialect.name != "postgresql":
+        return
+    key = int.from_bytes(
+        hashlib.sha256(f"apply:{company_id}".encode()).digest()[:8], "big", signed=True
+    )
+    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 async def apply_company(
     engine: AsyncEngine, spec: CompanySpec, *, clock: Clock = system_clock
 ) -> ApplySummary:
@@ -250,6 +264,7 @@ async def apply_company(
     state = _desired_state(spec)
 
     async def work(connection: AsyncConnection) -> ApplySummary:
+        await _lock_company(connection, spec.id)
         summary = ApplySummary()
         problems = await _foreign_ids(connection, spec, state)
         if problems:

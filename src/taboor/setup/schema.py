@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -121,6 +121,9 @@ class _FileParser:
         self.problems = Problems()
         self.default_locale = "en"
         self.seen_ids: dict[str, str] = {}
+        # Every service id of the branch being read, even of services with problems of
+        # their own, so a counter naming one is not reported as naming a stranger.
+        self.branch_service_ids: set[str] = set()
 
     # -- small pieces -------------------------------------------------------------
     def localized(self, raw: object, path: str, *, max_length: int = 200) -> LocalizedText | None:
@@ -240,7 +243,9 @@ class _FileParser:
             else None
         )
         location = self.location(reader) if reader.has("location") else None
-        hours = self.hours(reader.get("hours") or {}, reader.path_of("hours"))
+        hours = self.hours(
+            reader.get("hours") if reader.has("hours") else {}, reader.path_of("hours")
+        )
         closures = self.closures(reader)
         groups = tuple(
             group
@@ -251,7 +256,8 @@ class _FileParser:
                 )
             )
         )
-        branch_services = {service.id for group in groups for service in group.services}
+        branch_services = self.branch_service_ids
+        self.branch_service_ids = set()
         counters = tuple(
             counter
             for counter_index, raw_counter in enumerate(reader.sequence("counters"))
@@ -289,6 +295,8 @@ class _FileParser:
             self.problems,
             frozenset({"lat", "lng"}),
         )
+        if not location.ok:
+            return None
         lat = location.number("lat", minimum=-90, maximum=90)
         lng = location.number("lng", minimum=-180, maximum=180)
         return (lat, lng) if lat is not None and lng is not None else None
@@ -302,6 +310,8 @@ class _FileParser:
                 self.problems,
                 frozenset({"date", "reason"}),
             )
+            if not item.ok:
+                continue
             day = _as_date(item.get("date"))
             if day is None:
                 self.problems.add(item.path_of("date"), "must be a date like 2026-12-16")
@@ -347,6 +357,7 @@ class _FileParser:
             return None
         name = self.name_of(reader)
         service_id = self.entity_id(reader, group_id, "service", _key(name, self.default_locale))
+        self.branch_service_ids.add(service_id)
         position = reader.integer("position", minimum=0, maximum=10_000, default=index + 1)
         prefix = reader.text("prefix", required=True, pattern=PREFIX, hint=PREFIX_HINT)
         walk_in = reader.boolean("walkIn", default=True)
@@ -414,7 +425,9 @@ class _FileParser:
         service_ids: list[str] = []
         for service_index, service_id in enumerate(reader.sequence("services")):
             item_path = child(reader.path_of("services"), service_index)
-            if service_id not in branch_services:
+            if not isinstance(service_id, str):
+                self.problems.add(item_path, "must be a service id")
+            elif service_id not in branch_services:
                 self.problems.add(item_path, f"{service_id!r} is not a service of this branch")
             elif service_id in service_ids:
                 self.problems.add(item_path, f"{service_id} is listed twice")
@@ -472,6 +485,8 @@ def _key(name: LocalizedText | None, locale: str) -> str:
 
 def _as_date(value: Any) -> date | None:
     # YAML turns an unquoted 2026-12-16 into a date already; a quoted one stays a string.
+    if isinstance(value, datetime):
+        return None
     if isinstance(value, date):
         return value
     if isinstance(value, str):

@@ -12,8 +12,9 @@ from taboor.api.external_v1.fields import FieldErrors
 from taboor.api.external_v1.ids import is_entity_id
 from taboor.tickets.booking import BookingRequest, CustomerRef
 
-UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# [0-9], not \d, which would also accept Arabic-Indic and other digits.
+UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_OPTION_KEYS = 20
 
 
