@@ -86,6 +86,9 @@ def is_bookable_slot(
     horizon_days: int,
 ) -> bool:
     """Is ``start`` (aware) exactly the start of a bookable slot?"""
+    # Compare in UTC: a zone-local datetime in a repeated (fall-back) hour never equals
+    # a datetime of another zone, even for the same instant (PEP 495).
+    start = start.astimezone(UTC)
     day = start.astimezone(zone).date()
     return start in bookable_slot_starts(
         day,
