@@ -94,13 +94,12 @@ async def wipe(engine: AsyncEngine) -> None:
                 await connection.execute(text(f"DELETE FROM {name}"))
 
 
-async def insert_ticket(engine: AsyncEngine, **fields: object) -> str:
-    """A ticket row written directly, for read-side tests that must not depend on the
-    booking code. Defaults: a waiting walk-in of the bank's Withdrawal service."""
-    from taboor.db import tables as t
-    from taboor.db.uow import write_transaction
-
+def ticket_row(**fields: object) -> dict[str, object]:
+    """A ticket row for tests that write tickets directly (read side, constraints),
+    without depending on the booking code. Defaults: a waiting walk-in of the bank's
+    Withdrawal service booked at ``at`` (Sunday 2026-06-07 07:00 UTC); fields override."""
     now = fields.pop("at", datetime(2026, 6, 7, 7, 0, tzinfo=UTC))
+    assert isinstance(now, datetime)
     row: dict[str, object] = {
         "id": secrets.token_hex(5),
         "company_id": "cmp_bank01",
@@ -111,15 +110,24 @@ async def insert_ticket(engine: AsyncEngine, **fields: object) -> str:
         "type": "sequential",
         "status": "waiting",
         "prefix": "W",
-        "day": now.date(),  # type: ignore[attr-defined]
-        "service_day": now.date(),  # type: ignore[attr-defined]
+        "day": now.date(),
         "number": 1,
+        "service_day": now.date(),
         "time": None,
         "queue_at": now,
         "status_at": now,
         "booked_at": now,
     }
     row.update(fields)
+    return row
+
+
+async def insert_ticket(engine: AsyncEngine, **fields: object) -> str:
+    """Write ``ticket_row(**fields)`` and return its id."""
+    from taboor.db import tables as t
+    from taboor.db.uow import write_transaction
+
+    row = ticket_row(**fields)
     async with write_transaction(engine) as connection:
         await connection.execute(t.tickets.insert().values(**row))
     return str(row["id"])

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
 from taboor.db.uow import write_transaction
-from tests.support import apply_fixture
+from tests.support import apply_fixture, ticket_row
 
 NOW = datetime(2026, 6, 7, 7, 0, tzinfo=UTC)
 DAY = date(2026, 6, 7)
@@ -37,28 +37,8 @@ async def count(engine: AsyncEngine, table: Table, *where: Any) -> int:
 
 
 def ticket(**fields: Any) -> dict[str, Any]:
-    """A waiting walk-in of the bank's Withdrawal service; fields override."""
-    row: dict[str, Any] = {
-        "id": secrets.token_hex(5),
-        "company_id": "cmp_bank01",
-        "branch_id": "zallaq0001",
-        "group_id": "ztellers01",
-        "service_id": "zwithdraw1",
-        "customer_id": None,
-        "type": "sequential",
-        "status": "waiting",
-        "prefix": "W",
-        "day": DAY,
-        "number": 1,
-        "time": None,
-        "queue_at": NOW,
-        "status_at": NOW,
-        "booked_at": NOW,
-    }
-    if "service_day" in t.tickets.c:  # the day the ticket is for, when the schema has it
-        row["service_day"] = DAY
-    row.update(fields)
-    return row
+    """A waiting walk-in of the bank's Withdrawal service on DAY; fields override."""
+    return ticket_row(at=NOW, **fields)
 
 
 def customer(company_id: str = "cmp_bank01", **fields: Any) -> dict[str, Any]:
