@@ -119,7 +119,8 @@ def _code_property() -> dict[str, Any]:
     return _string(
         "Stable, unlocalized machine code. Integrators branch on `code`, never on prose. "
         "Known values: `validation_failed`, `not_found`, `not_cancellable`, `slot_full`, "
-        "`service_closed`, `unauthorized`, `rate_limited`, `internal`, "
+        "`service_closed`, `no_walk_in`, `time_unavailable`, `duplicate_active`, "
+        "`unauthorized`, `method_not_allowed`, `rate_limited`, `internal`, "
         "`idempotency_key_reused`, `idempotency_in_progress`; more may be added.",
         examples=["not_found"],
     )
@@ -642,9 +643,10 @@ _LOCATE_CUSTOMER = (
 )
 _BOOKING_400 = (
     "Booking rule broken: `This service is currently closed.` (code `service_closed`), "
-    "`This service does not accept walk-in tickets.`, `The selected time is not available.`, "
-    "`This time slot is fully booked.` (code `slot_full`), `You already have an active "
-    "ticket for this service.`"
+    "`This service does not accept walk-in tickets.` (code `no_walk_in`), `The selected "
+    "time is not available.` (code `time_unavailable`), `This time slot is fully booked.` "
+    "(code `slot_full`), `You already have an active ticket for this service.` (code "
+    "`duplicate_active`)."
 )
 
 
@@ -1005,7 +1007,8 @@ name).
 
 **Errors.** Every error body may carry `code`, a stable, unlocalized machine code
 (`validation_failed`, `not_found`, `not_cancellable`, `slot_full`, `service_closed`,
-`unauthorized`, `rate_limited`, `internal`, `idempotency_key_reused`,
+`no_walk_in`, `time_unavailable`, `duplicate_active`, `unauthorized`,
+`method_not_allowed`, `rate_limited`, `internal`, `idempotency_key_reused`,
 `idempotency_in_progress`, …). Branch on `code`, never on the localized prose. A 422 maps
 each offending field to one message (nested fields as dotted keys, e.g. `location.lat`).
 An id that does not exist — or belongs to another company — is a **422** on that field
