@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.clock import Clock, system_clock
@@ -133,20 +133,18 @@ async def revoke_key(engine: AsyncEngine, key_id: str, *, clock: Clock = system_
     return await run_in_transaction(engine, work)
 
 
+_ACTIVE_KEY = (
+    select(
+        t.api_keys.c.id, t.api_keys.c.company_id, t.api_keys.c.kind, t.companies.c.default_locale
+    )
+    .join(t.companies, t.companies.c.id == t.api_keys.c.company_id)
+    .where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
+)
+
+
 async def authenticate(connection: AsyncConnection, key: str) -> Principal | None:
     """The principal behind an active key, or None."""
-    row = (
-        await connection.execute(
-            select(
-                t.api_keys.c.id,
-                t.api_keys.c.company_id,
-                t.api_keys.c.kind,
-                t.companies.c.default_locale,
-            )
-            .join(t.companies, t.companies.c.id == t.api_keys.c.company_id)
-            .where(t.api_keys.c.key_hash == hash_key(key), t.api_keys.c.revoked_at.is_(None))
-        )
-    ).first()
+    row = (await connection.execute(_ACTIVE_KEY, {"key_hash": hash_key(key)})).first()
     if row is None:
         return None
     return Principal(company_id=row[1], key_id=row[0], kind=row[2], default_locale=row[3])

@@ -16,11 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.customers.service import Locator, find_customer_id
-from taboor.db import tables as t
 from taboor.db.uow import is_unique_violation, run_in_transaction
 from taboor.tickets.errors import BookingRefusedError, TicketFieldError
-from taboor.tickets.events import Actor, record_event
-from taboor.tickets.places import next_ticket_number, take_place
+from taboor.tickets.events import Actor
+from taboor.tickets.places import insert_numbered_ticket, take_place
 from taboor.tickets.services import BookableService, load_bookable_service
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -125,45 +124,43 @@ async def book_ticket(
                 raise BookingRefusedError("slot_full")
             prefix, status, queue_at = rules.prefix, "upcoming", request.time
         day = queue_at.astimezone(service.zone).date()
-        number = await next_ticket_number(connection, service.branch_id, prefix, day)
         ticket_id = new_ticket_id()
+        ticket = {
+            "id": ticket_id,
+            "company_id": company_id,
+            "branch_id": service.branch_id,
+            "group_id": service.group_id,
+            "service_id": service.id,
+            "customer_id": customer_id,
+            "type": "sequential" if request.time is None else "appointment",
+            "status": status,
+            "prefix": prefix,
+            "day": day,
+            "service_day": day,
+            "time": request.time,
+            "queue_at": queue_at,
+            "status_at": now,
+            "booked_at": now,
+            "options": request.options,
+            "lat": request.location[0] if request.location else None,
+            "lng": request.location[1] if request.location else None,
+        }
+        event = {
+            "company_id": company_id,
+            "ticket_id": ticket_id,
+            "from_status": None,
+            "to_status": status,
+            "at": now,
+            "actor_kind": actor.kind,
+            "actor_id": actor.id,
+            "source": actor.source,
+        }
         try:
-            await connection.execute(
-                t.tickets.insert().values(
-                    id=ticket_id,
-                    company_id=company_id,
-                    branch_id=service.branch_id,
-                    group_id=service.group_id,
-                    service_id=service.id,
-                    customer_id=customer_id,
-                    type="sequential" if request.time is None else "appointment",
-                    status=status,
-                    prefix=prefix,
-                    day=day,
-                    number=number,
-                    service_day=day,
-                    time=request.time,
-                    queue_at=queue_at,
-                    status_at=now,
-                    booked_at=now,
-                    options=request.options,
-                    lat=request.location[0] if request.location else None,
-                    lng=request.location[1] if request.location else None,
-                )
-            )
+            await insert_numbered_ticket(connection, ticket, event)
         except IntegrityError as error:
             if is_duplicate_active(error):
                 raise BookingRefusedError("duplicate_active") from None
             raise
-        await record_event(
-            connection,
-            company_id=company_id,
-            ticket_id=ticket_id,
-            from_status=None,
-            to_status=status,
-            at=now,
-            actor=actor,
-        )
         return ticket_id
 
     return await run_in_transaction(engine, work)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
@@ -54,22 +54,27 @@ def serving_counters_column(ticket: Any) -> ColumnElement[int]:
     return select(func.count()).where(cs.service_id == ticket.c.service_id).scalar_subquery()
 
 
+_tk = t.tickets.c
+_RECENT_SERVICE_TIMES = (
+    select(_tk.serving_at, _tk.status_at)
+    .where(
+        _tk.service_id == bindparam("service_id"),
+        _tk.status == "served",
+        _tk.status_at >= bindparam("since", type_=_tk.status_at.type),
+        _tk.serving_at.is_not(None),
+    )
+    .order_by(_tk.status_at.desc())
+    .limit(SAMPLE_SIZE)
+)
+
+
 async def mean_service_minutes(
     connection: AsyncConnection, service_id: str, fallback: int, now: datetime
 ) -> float:
     """Mean real minutes of the recent sample; one index range on
     ``(service_id, status, status_at)`` reading at most 20 rows."""
-    tk = t.tickets.c
     rows = await connection.execute(
-        select(tk.serving_at, tk.status_at)
-        .where(
-            tk.service_id == service_id,
-            tk.status == "served",
-            tk.status_at >= now - SAMPLE_WINDOW,
-            tk.serving_at.is_not(None),
-        )
-        .order_by(tk.status_at.desc())
-        .limit(SAMPLE_SIZE)
+        _RECENT_SERVICE_TIMES, {"service_id": service_id, "since": now - SAMPLE_WINDOW}
     )
     durations = [
         (finished - started).total_seconds() / 60

@@ -7,8 +7,9 @@ a booking that fails later rolls its number and its place back with it.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -65,4 +66,56 @@ async def free_place(connection: AsyncConnection, service_id: str, starts_at: da
             t.slot_places.c.taken > 0,
         )
         .values(taken=t.slot_places.c.taken - 1)
+    )
+
+
+async def insert_numbered_ticket(
+    connection: AsyncConnection, ticket: dict[str, Any], event: dict[str, Any]
+) -> None:
+    """Draw the day's next number and insert the ticket with it, plus its first event.
+
+    The number row stays locked from the draw until commit, so this is the booking's
+    bottleneck under load: on PostgreSQL the three writes go in one statement (one
+    round trip under the lock instead of three). SQLite runs one writer at a time
+    anyway, so there the plain statements do.
+    """
+    key = {"branch_id": ticket["branch_id"], "prefix": ticket["prefix"], "day": ticket["day"]}
+    if connection.dialect.name != "postgresql":
+        number = await next_ticket_number(connection, **key)
+        await connection.execute(t.tickets.insert().values(**ticket, number=number))
+        await connection.execute(t.ticket_events.insert().values(**event))
+        return
+    numbers = t.ticket_numbers
+    numbered = (
+        postgresql.insert(numbers)
+        .values(**key, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["branch_id", "prefix", "day"],
+            set_={"last_number": numbers.c.last_number + 1},
+        )
+        .returning(numbers.c.last_number)
+        .cte("numbered")
+    )
+    ticket_columns = list(ticket)
+    inserted = (
+        t.tickets.insert()
+        .from_select(
+            [*ticket_columns, "number"],
+            select(
+                *(literal(ticket[name], t.tickets.c[name].type) for name in ticket_columns),
+                numbered.c.last_number,
+            ),
+        )
+        .returning(t.tickets.c.id)
+        .cte("inserted")
+    )
+    event_columns = [name for name in event if name != "ticket_id"]
+    await connection.execute(
+        t.ticket_events.insert().from_select(
+            [*event_columns, "ticket_id"],
+            select(
+                *(literal(event[name], t.ticket_events.c[name].type) for name in event_columns),
+                inserted.c.id,
+            ),
+        )
     )

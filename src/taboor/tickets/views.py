@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
@@ -104,12 +104,25 @@ async def _view(
     )
 
 
+# Built once: constructing these joins and correlated subqueries per request cost more
+# CPU than running them (profiled: 40 % of a ticket fetch). Values go in as bind params.
+_TICKET_BY_ID = _joined().where(
+    tk.id == bindparam("ticket_id"), tk.company_id == bindparam("company_id")
+)
+_CUSTOMER_TICKETS = (
+    _joined()
+    .where(tk.company_id == bindparam("company_id"), tk.customer_id == bindparam("customer_id"))
+    .order_by(tk.booked_at.desc(), tk.id.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+
+
 async def ticket_view(
     connection: AsyncConnection, company_id: str, ticket_id: str, now: datetime
 ) -> TicketView | None:
-    row = (
-        await connection.execute(_joined().where(tk.id == ticket_id, tk.company_id == company_id))
-    ).first()
+    parameters = {"ticket_id": ticket_id, "company_id": company_id}
+    row = (await connection.execute(_TICKET_BY_ID, parameters)).first()
     return await _view(connection, row, now, {}) if row else None
 
 
@@ -125,11 +138,13 @@ async def customer_ticket_page(
     scope = (tk.company_id == company_id) & (tk.customer_id == customer_id)
     total = await connection.scalar(select(func.count()).select_from(t.tickets).where(scope))
     rows = await connection.execute(
-        _joined()
-        .where(scope)
-        .order_by(tk.booked_at.desc(), tk.id.desc())
-        .limit(limit)
-        .offset((page - 1) * limit)
+        _CUSTOMER_TICKETS,
+        {
+            "company_id": company_id,
+            "customer_id": customer_id,
+            "limit": limit,
+            "offset": (page - 1) * limit,
+        },
     )
     means: dict[str, float] = {}
     return [await _view(connection, row, now, means) for row in rows.all()], int(total or 0)
