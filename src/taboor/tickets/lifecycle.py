@@ -74,9 +74,15 @@ async def cancel_ticket(
             raise TicketVanishedError
         if current.status not in CANCELLABLE:
             raise NotCancellableError
+        # The time is part of the swap: a move committed since our read changes which
+        # slot's place this cancel must free, so it has to lose and read again.
         swapped = await connection.execute(
             update(t.tickets)
-            .where(tk.id == ticket_id, tk.status == current.status)
+            .where(
+                tk.id == ticket_id,
+                tk.status == current.status,
+                tk.time.is_not_distinct_from(current.time),
+            )
             .values(status="cancelled", status_at=now)
         )
         if swapped.rowcount != 1:
