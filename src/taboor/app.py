@@ -15,6 +15,7 @@ from taboor.api.request_ids import add_request_id_header
 from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine
 from taboor.settings import Settings
+from taboor.tickets.eta import ServiceTimes
 
 
 def create_app(
@@ -39,7 +40,7 @@ def create_app(
 
     return Litestar(
         route_handlers=[external_router()],
-        state=State({"engine": app_engine, "clock": clock}),
+        state=State({"engine": app_engine, "clock": clock, "service_times": ServiceTimes()}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id_header],
         lifespan=[lifespan],

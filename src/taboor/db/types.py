@@ -35,8 +35,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# JSONB on PostgreSQL (binary, indexable), JSON text elsewhere.
-JSONDocument: Any = JSON().with_variant(JSONB(), "postgresql")
+# JSONB on PostgreSQL (binary, indexable), JSON text elsewhere. Python None is SQL NULL,
+# not the JSON document `null`, so "absent" looks the same in every query.
+JSONDocument: Any = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, not a BIGINT one.
 BigIntKey: Any = BigInteger().with_variant(Integer(), "sqlite")

@@ -9,6 +9,7 @@ every counter configured for the service counts as open.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,3 +83,24 @@ async def mean_service_minutes(
         if finished >= started
     ]
     return sum(durations) / len(durations) if durations else float(fallback)
+
+
+class ServiceTimes:
+    """Each service's recent mean service time, remembered for a few seconds per
+    process. It changes only when a ticket is served and it feeds an estimate, while
+    waiting tickets are polled constantly: this saves a query on every such poll."""
+
+    def __init__(self, ttl_seconds: float = 10.0) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._entries: dict[str, tuple[float, float]] = {}
+
+    async def mean(
+        self, connection: AsyncConnection, service_id: str, fallback: int, now: datetime
+    ) -> float:
+        remembered = self._entries.get(service_id)
+        moment = time.monotonic()
+        if remembered is not None and remembered[0] > moment:
+            return remembered[1]
+        mean = await mean_service_minutes(connection, service_id, fallback, now)
+        self._entries[service_id] = (moment + self.ttl_seconds, mean)
+        return mean

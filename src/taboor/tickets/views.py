@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
 from taboor.tickets.eta import (
+    ServiceTimes,
     estimate_minutes,
-    mean_service_minutes,
     queue_size_column,
     serving_counters_column,
 )
@@ -76,17 +76,13 @@ def _joined() -> Select[Any]:
 
 
 async def _view(
-    connection: AsyncConnection, row: Any, now: datetime, means: dict[str, float]
+    connection: AsyncConnection, row: Any, now: datetime, service_times: ServiceTimes
 ) -> TicketView:
-    """``means`` memoizes the service-time sample per service across one page."""
     position = waiting = None
     if row.status == "waiting":
         position = int(row.queue_size)
-        if row.service_id not in means:
-            means[row.service_id] = await mean_service_minutes(
-                connection, row.service_id, row.avg_service_minutes, now
-            )
-        waiting = estimate_minutes(position, means[row.service_id], int(row.counters))
+        mean = await service_times.mean(connection, row.service_id, row.avg_service_minutes, now)
+        waiting = estimate_minutes(position, mean, int(row.counters))
     return TicketView(
         id=row.id,
         ticket_number=format_ticket_number(row.prefix, row.number),
@@ -119,11 +115,17 @@ _CUSTOMER_TICKETS = (
 
 
 async def ticket_view(
-    connection: AsyncConnection, company_id: str, ticket_id: str, now: datetime
+    connection: AsyncConnection,
+    company_id: str,
+    ticket_id: str,
+    now: datetime,
+    service_times: ServiceTimes | None = None,
 ) -> TicketView | None:
     parameters = {"ticket_id": ticket_id, "company_id": company_id}
     row = (await connection.execute(_TICKET_BY_ID, parameters)).first()
-    return await _view(connection, row, now, {}) if row else None
+    if row is None:
+        return None
+    return await _view(connection, row, now, service_times or ServiceTimes())
 
 
 async def customer_ticket_page(
@@ -133,6 +135,7 @@ async def customer_ticket_page(
     page: int,
     limit: int,
     now: datetime,
+    service_times: ServiceTimes | None = None,
 ) -> tuple[list[TicketView], int]:
     """A customer's tickets, newest booking first."""
     scope = (tk.company_id == company_id) & (tk.customer_id == customer_id)
@@ -146,5 +149,5 @@ async def customer_ticket_page(
             "offset": (page - 1) * limit,
         },
     )
-    means: dict[str, float] = {}
-    return [await _view(connection, row, now, means) for row in rows.all()], int(total or 0)
+    times = service_times or ServiceTimes()
+    return [await _view(connection, row, now, times) for row in rows.all()], int(total or 0)

@@ -17,6 +17,7 @@ from taboor.clock import Clock
 from taboor.db.uow import read_connection
 from taboor.i18n import Locale, localized_name, translate
 from taboor.keys.service import Principal, authenticate
+from taboor.tickets.eta import ServiceTimes
 
 SECRET_ONLY = {"secret_only": True}
 
@@ -40,6 +41,7 @@ class ExternalCall:
     locale: Locale
     engine: AsyncEngine
     clock: Clock
+    service_times: ServiceTimes
 
     @property
     def company_id(self) -> str:
@@ -63,4 +65,5 @@ async def provide_call(request: Request[Any, Any, Any]) -> ExternalCall:
         raise AuthError("auth.invalid_key")
     if request.route_handler.opt.get("secret_only") and principal.kind != "secret":
         raise AuthError("auth.secret_required")
-    return ExternalCall(principal, locale_of(request), engine, request.app.state.clock)
+    state = request.app.state
+    return ExternalCall(principal, locale_of(request), engine, state.clock, state.service_times)

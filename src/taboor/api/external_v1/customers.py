@@ -138,7 +138,7 @@ async def list_customer_tickets(
         if customer_id is None:
             raise _not_found(locator)
         tickets, total = await customer_ticket_page(
-            connection, call.company_id, customer_id, page, limit, call.clock()
+            connection, call.company_id, customer_id, page, limit, call.clock(), call.service_times
         )
     return paginated(
         call.text("customer_tickets.fetched"),

@@ -88,7 +88,7 @@ def _actor(call: ExternalCall) -> Actor:
 async def _ticket_body(call: ExternalCall, ticket_id: str) -> dict[str, Any]:
     async with read_connection(call.engine) as connection:
         view: TicketView | None = await ticket_view(
-            connection, call.company_id, ticket_id, call.clock()
+            connection, call.company_id, ticket_id, call.clock(), call.service_times
         )
     if view is None:  # deleted between the write and this read: the race of §1.6
         raise NotFoundError(Msg("not_found.ticket"))
@@ -150,7 +150,9 @@ async def get_ticket(
 ) -> Response[bytes]:
     _require_ticket_id(ticket_id)
     async with read_connection(call.engine) as connection:
-        view = await ticket_view(connection, call.company_id, ticket_id, call.clock())
+        view = await ticket_view(
+            connection, call.company_id, ticket_id, call.clock(), call.service_times
+        )
     if view is None:
         raise field_error("id", "validation.does_not_exist")
     return success(call.text("ticket.fetched"), ticket_json(view, call))
