@@ -296,7 +296,9 @@ tickets = Table(
         sqlite_where=text(ACTIVE_TICKET),
         postgresql_where=text(ACTIVE_TICKET),
     ),
-    Index(None, "service_id", "status", "queue_at"),
+    # Queue order (queue_at, number, id) in full, so a queue position is counted from
+    # the index alone.
+    Index(None, "service_id", "status", "queue_at", "number", "id"),
     Index(None, "service_id", "status", "status_at"),
     Index(None, "company_id", "customer_id", "booked_at"),
 )

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
@@ -28,23 +28,18 @@ def estimate_minutes(queue_size: int, mean_minutes: float, counters: int) -> int
 
 def queue_size_column(ticket: Any) -> ColumnElement[int]:
     """Correlated count of the waiting tickets ahead of ``ticket`` (a tickets alias) in
-    its service queue: one index range on ``(service_id, status, queue_at)``. Queue
-    order is ``(queue_at, number, id)``, so tickets booked in the same instant keep
-    the order of their numbers."""
+    its service queue. Queue order is ``(queue_at, number, id)`` (tickets booked in the
+    same instant keep the order of their numbers); the row comparison is one range of
+    the index on ``(service_id, status, queue_at, number, id)``, read from the index
+    alone."""
     ahead = t.tickets.alias("ahead")
-    same_instant_first = or_(
-        ahead.c.number < ticket.c.number,
-        and_(ahead.c.number == ticket.c.number, ahead.c.id < ticket.c.id),
-    )
     return (
         select(func.count())
         .where(
             ahead.c.service_id == ticket.c.service_id,
             ahead.c.status == "waiting",
-            or_(
-                ahead.c.queue_at < ticket.c.queue_at,
-                and_(ahead.c.queue_at == ticket.c.queue_at, same_instant_first),
-            ),
+            tuple_(ahead.c.queue_at, ahead.c.number, ahead.c.id)
+            < tuple_(ticket.c.queue_at, ticket.c.number, ticket.c.id),
         )
         .scalar_subquery()
     )

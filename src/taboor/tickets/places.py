@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -38,23 +38,37 @@ async def next_ticket_number(
     return int((await connection.execute(statement)).scalar_one())
 
 
+def _take_place_statement(dialect_insert: Any) -> Any:
+    table = t.slot_places
+    insert = dialect_insert(table).values(
+        service_id=bindparam("service_id"),
+        starts_at=bindparam("starts_at", type_=table.c.starts_at.type),
+        capacity=bindparam("capacity"),
+        taken=1,
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["service_id", "starts_at"],
+        # The capacity follows the company file; places already taken stay taken.
+        set_={"taken": table.c.taken + 1, "capacity": insert.excluded.capacity},
+        where=table.c.taken < insert.excluded.capacity,
+    ).returning(table.c.taken)
+
+
+_TAKE_PLACE = {
+    "postgresql": _take_place_statement(postgresql.insert),
+    "sqlite": _take_place_statement(sqlite.insert),
+}
+
+
 async def take_place(
     connection: AsyncConnection, service_id: str, starts_at: datetime, capacity: int
 ) -> bool:
     """Take one place in a slot, or return False when it is full. One statement: the row
     is created with one place taken, or its ``taken`` is raised only while below the
     capacity (the CHECK constraint backs this up)."""
-    table = t.slot_places
-    insert = _insert(connection)(table).values(
-        service_id=service_id, starts_at=starts_at, capacity=capacity, taken=1
-    )
-    statement = insert.on_conflict_do_update(
-        index_elements=["service_id", "starts_at"],
-        # The capacity follows the company file; places already taken stay taken.
-        set_={"taken": table.c.taken + 1, "capacity": insert.excluded.capacity},
-        where=table.c.taken < insert.excluded.capacity,
-    ).returning(table.c.taken)
-    return (await connection.execute(statement)).first() is not None
+    parameters = {"service_id": service_id, "starts_at": starts_at, "capacity": capacity}
+    result = await connection.execute(_TAKE_PLACE[connection.dialect.name], parameters)
+    return result.first() is not None
 
 
 async def free_place(connection: AsyncConnection, service_id: str, starts_at: datetime) -> None:
@@ -69,6 +83,82 @@ async def free_place(connection: AsyncConnection, service_id: str, starts_at: da
     )
 
 
+TICKET_COLUMNS = (
+    "id",
+    "company_id",
+    "branch_id",
+    "group_id",
+    "service_id",
+    "customer_id",
+    "type",
+    "status",
+    "prefix",
+    "day",
+    "service_day",
+    "time",
+    "queue_at",
+    "status_at",
+    "booked_at",
+    "options",
+    "lat",
+    "lng",
+)
+EVENT_COLUMNS = (
+    "company_id",
+    "from_status",
+    "to_status",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "source",
+)
+
+
+def _numbered_ticket_statement() -> Any:
+    """PostgreSQL: draw the number, insert the ticket with it and its first event, in
+    one statement. Built once; values are bind parameters (``t_<column>`` for the
+    ticket, ``e_<column>`` for the event)."""
+    numbers = t.ticket_numbers
+    numbered = (
+        postgresql.insert(numbers)
+        .values(
+            branch_id=bindparam("t_branch_id"),
+            prefix=bindparam("t_prefix"),
+            day=bindparam("t_day"),
+            last_number=1,
+        )
+        .on_conflict_do_update(
+            index_elements=["branch_id", "prefix", "day"],
+            set_={"last_number": numbers.c.last_number + 1},
+        )
+        .returning(numbers.c.last_number)
+        .cte("numbered")
+    )
+    tickets, events = t.tickets.c, t.ticket_events.c
+    inserted = (
+        t.tickets.insert()
+        .from_select(
+            [*TICKET_COLUMNS, "number"],
+            select(
+                *(bindparam(f"t_{name}", type_=tickets[name].type) for name in TICKET_COLUMNS),
+                numbered.c.last_number,
+            ),
+        )
+        .returning(tickets.id)
+        .cte("inserted")
+    )
+    return t.ticket_events.insert().from_select(
+        [*EVENT_COLUMNS, "ticket_id"],
+        select(
+            *(bindparam(f"e_{name}", type_=events[name].type) for name in EVENT_COLUMNS),
+            inserted.c.id,
+        ),
+    )
+
+
+_NUMBERED_TICKET = _numbered_ticket_statement()
+
+
 async def insert_numbered_ticket(
     connection: AsyncConnection, ticket: dict[str, Any], event: dict[str, Any]
 ) -> None:
@@ -77,45 +167,15 @@ async def insert_numbered_ticket(
     The number row stays locked from the draw until commit, so this is the booking's
     bottleneck under load: on PostgreSQL the three writes go in one statement (one
     round trip under the lock instead of three). SQLite runs one writer at a time
-    anyway, so there the plain statements do.
+    anyway, so there the plain statements do. ``ticket`` holds ``TICKET_COLUMNS``,
+    ``event`` ``EVENT_COLUMNS`` and ``ticket_id``.
     """
-    key = {"branch_id": ticket["branch_id"], "prefix": ticket["prefix"], "day": ticket["day"]}
     if connection.dialect.name != "postgresql":
+        key = {name: ticket[name] for name in ("branch_id", "prefix", "day")}
         number = await next_ticket_number(connection, **key)
         await connection.execute(t.tickets.insert().values(**ticket, number=number))
         await connection.execute(t.ticket_events.insert().values(**event))
         return
-    numbers = t.ticket_numbers
-    numbered = (
-        postgresql.insert(numbers)
-        .values(**key, last_number=1)
-        .on_conflict_do_update(
-            index_elements=["branch_id", "prefix", "day"],
-            set_={"last_number": numbers.c.last_number + 1},
-        )
-        .returning(numbers.c.last_number)
-        .cte("numbered")
-    )
-    ticket_columns = list(ticket)
-    inserted = (
-        t.tickets.insert()
-        .from_select(
-            [*ticket_columns, "number"],
-            select(
-                *(literal(ticket[name], t.tickets.c[name].type) for name in ticket_columns),
-                numbered.c.last_number,
-            ),
-        )
-        .returning(t.tickets.c.id)
-        .cte("inserted")
-    )
-    event_columns = [name for name in event if name != "ticket_id"]
-    await connection.execute(
-        t.ticket_events.insert().from_select(
-            [*event_columns, "ticket_id"],
-            select(
-                *(literal(event[name], t.ticket_events.c[name].type) for name in event_columns),
-                inserted.c.id,
-            ),
-        )
-    )
+    parameters = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
+    parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
+    await connection.execute(_NUMBERED_TICKET, parameters)

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
 from taboor.scheduling.slots import bookable_slot_starts
 from taboor.tickets.services import BookableService
+
+_sp = t.slot_places.c
+_PLACES_TAKEN = select(_sp.starts_at, _sp.taken).where(
+    _sp.service_id == bindparam("service_id"),
+    _sp.starts_at.between(
+        bindparam("first", type_=_sp.starts_at.type), bindparam("last", type_=_sp.starts_at.type)
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,15 +47,7 @@ async def free_slots(
     )
     if not starts:
         return []
-    sp = t.slot_places.c
-    taken = dict(
-        (
-            await connection.execute(
-                select(sp.starts_at, sp.taken).where(
-                    sp.service_id == service.id, sp.starts_at.between(starts[0], starts[-1])
-                )
-            )
-        ).all()
-    )
+    parameters = {"service_id": service.id, "first": starts[0], "last": starts[-1]}
+    taken = dict((await connection.execute(_PLACES_TAKEN, parameters)).all())
     slots = (FreeSlot(start, rules.capacity - taken.get(start, 0)) for start in starts)
     return [slot for slot in slots if slot.remaining >= 1]

@@ -426,8 +426,8 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_tickets_service_id_status_queue_at"),
-            ["service_id", "status", "queue_at"],
+            batch_op.f("ix_tickets_service_id_status_queue_at_number_id"),
+            ["service_id", "status", "queue_at", "number", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -499,7 +499,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("uq_tickets_one_active_per_customer")
         batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_status_at"))
-        batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_queue_at"))
+        batch_op.drop_index(batch_op.f("ix_tickets_service_id_status_queue_at_number_id"))
         batch_op.drop_index(batch_op.f("ix_tickets_company_id_customer_id_booked_at"))
 
     op.drop_table("tickets")
