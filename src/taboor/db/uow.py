@@ -49,12 +49,6 @@ def is_unique_violation(error: DBAPIError) -> bool:
     return "UNIQUE constraint failed" in str(error.orig)
 
 
-def is_check_violation(error: DBAPIError) -> bool:
-    if sqlstate_of(error) == "23514":
-        return True
-    return "CHECK constraint failed" in str(error.orig)
-
-
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A single write transaction (``BEGIN IMMEDIATE`` on SQLite). No retries."""

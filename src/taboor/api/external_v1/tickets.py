@@ -161,6 +161,8 @@ async def get_ticket(
 @post("/tickets/{ticket_id:str}/cancel", status_code=200)
 async def cancel(ticket_id: FromPath[str], call: NamedDependency[ExternalCall]) -> Response[bytes]:
     _require_ticket_id(ticket_id)
+    # Validation first (spec §1.6): an unknown id is a 422; a ticket that vanishes
+    # between this check and the cancel itself is the race's 404.
     async with read_connection(call.engine) as connection:
         exists = await ticket_exists(connection, call.company_id, ticket_id)
     if not exists:
