@@ -528,3 +528,35 @@ async def test_companies_cannot_reach_each_others_customers(
     untouched = await client.get(f"{BASE}/getOne?id={mine['_id']}", headers=bank.headers("secret"))
     assert untouched.json()["data"] == mine
     assert await customer_count(engine) == 2
+
+
+async def test_every_page_of_every_size_concatenates_to_the_whole_list(
+    client: httpx.AsyncClient, bank: CompanyKeys, clock: MutableClock
+) -> None:
+    """Pages in the older half are read from the oldest end; the seams must not show."""
+    expected = []
+    for index in range(23):
+        clock.now += timedelta(seconds=1 if index % 3 else 0)  # some share an instant
+        created = await create(client, bank, {"externalId": f"p{index:02d}"})
+        expected.append(created.json()["data"]["_id"])
+    listed_all = (
+        await client.get(f"{BASE}/getAll?limit=100", headers=bank.headers("secret"))
+    ).json()["data"]
+    newest_first = [c["_id"] for c in listed_all]
+    assert sorted(newest_first) == sorted(expected)
+    for limit in (1, 4, 7, 10, 22, 23):
+        seen: list[str] = []
+        page = 1
+        while True:
+            body = (
+                await client.get(
+                    f"{BASE}/getAll?limit={limit}&page={page}", headers=bank.headers("secret")
+                )
+            ).json()
+            if not body["data"]:
+                break
+            assert len(body["data"]) <= limit
+            seen.extend(c["_id"] for c in body["data"])
+            page += 1
+        assert seen == newest_first, limit
+        assert page - 1 == -(-23 // limit)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -107,27 +107,50 @@ async def find_customer_id(
     return await connection.scalar(select(c.id).where(_match(company_id, locator)))
 
 
+def _page_statement(*, newest_first: bool) -> Any:
+    """A page of a company's customers: the ids come from the ``(company_id, created_at,
+    id)`` index alone (index-only, however deep the page), then only those rows are
+    read. Built once, with bind parameters."""
+    order = (c.created_at.desc(), c.id.desc()) if newest_first else (c.created_at.asc(), c.id.asc())
+    page_ids = (
+        select(c.id)
+        .where(c.company_id == bindparam("company_id"))
+        .order_by(*order)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery()
+    )
+    return select(t.customers).join(page_ids, page_ids.c.id == c.id).order_by(*order)
+
+
+_NEWEST_FIRST_PAGE = _page_statement(newest_first=True)
+_OLDEST_FIRST_PAGE = _page_statement(newest_first=False)
+_CUSTOMER_TOTAL = select(t.customer_counts.c.total).where(
+    t.customer_counts.c.company_id == bindparam("company_id")
+)
+
+
 async def page_of_customers(
     connection: AsyncConnection, company_id: str, page: int, limit: int
 ) -> tuple[list[Customer], int]:
-    """Newest first. The page's ids come from the ``(company_id, created_at, id)`` index
-    alone (an index-only scan however deep the page); only those rows are then read."""
-    total = await connection.scalar(
-        select(t.customer_counts.c.total).where(t.customer_counts.c.company_id == company_id)
-    )
-    newest_first = (c.created_at.desc(), c.id.desc())
-    page_ids = (
-        select(c.id)
-        .where(c.company_id == company_id)
-        .order_by(*newest_first)
-        .limit(limit)
-        .offset((page - 1) * limit)
-        .subquery()
-    )
-    rows = await connection.execute(
-        select(t.customers).join(page_ids, page_ids.c.id == c.id).order_by(*newest_first)
-    )
-    return [_from_row(row) for row in rows], int(total or 0)
+    """Newest first. An offset costs index entries skipped, so a page in the older half
+    is read from the oldest end and reversed: the last page is as cheap as the first.
+    The total comes from ``customer_counts``, not from counting rows."""
+    total = int(await connection.scalar(_CUSTOMER_TOTAL, {"company_id": company_id}) or 0)
+    offset = (page - 1) * limit
+    if offset >= total:
+        return [], total
+    if offset <= total // 2:
+        parameters = {"company_id": company_id, "limit": limit, "offset": offset}
+        rows = await connection.execute(_NEWEST_FIRST_PAGE, parameters)
+        return [_from_row(row) for row in rows], total
+    from_oldest = {
+        "company_id": company_id,
+        "limit": min(limit, total - offset),
+        "offset": max(0, total - offset - limit),
+    }
+    rows = await connection.execute(_OLDEST_FIRST_PAGE, from_oldest)
+    return [_from_row(row) for row in rows][::-1], total
 
 
 async def update_customer(
