@@ -4,7 +4,6 @@ there first, and the caller learns why."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from taboor.db import tables as t
 from taboor.db.uow import run_in_transaction
 from taboor.tickets.booking import CustomerRef, is_duplicate_active, resolve_customer
+from taboor.tickets.cas import LostRaceError, retry_lost_races
 from taboor.tickets.errors import (
     BookingRefusedError,
     NotCancellableError,
@@ -54,14 +54,6 @@ async def ticket_exists(connection: AsyncConnection, company_id: str, ticket_id:
     return await _current(connection, company_id, ticket_id) is not None
 
 
-class _LostRace(Exception):
-    """The compare-and-swap touched no row: another transaction changed the ticket
-    between our read and our write. The unit re-reads and decides again."""
-
-
-CAS_ATTEMPTS = 5
-
-
 async def cancel_ticket(
     engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
 ) -> None:
@@ -86,7 +78,7 @@ async def cancel_ticket(
             .values(status="cancelled", status_at=now)
         )
         if swapped.rowcount != 1:
-            raise _LostRace
+            raise LostRaceError
         if current.time is not None:
             await free_place(connection, current.service_id, current.time)
         await record_event(
@@ -99,28 +91,10 @@ async def cancel_ticket(
             actor=actor,
         )
 
-    await _with_cas_retries(engine, attempt, exhausted=NotCancellableError())
+    async def exhausted(_connection: AsyncConnection) -> Exception:
+        return NotCancellableError()
 
-
-async def _with_cas_retries(
-    engine: AsyncEngine,
-    attempt: Callable[[AsyncConnection], Awaitable[None]],
-    *,
-    exhausted: Exception,
-) -> None:
-    """Run ``attempt`` in one transaction, again (re-reading) when it lost a race. In
-    READ COMMITTED each new read sees what the winner committed."""
-
-    async def work(connection: AsyncConnection) -> None:
-        for _ in range(CAS_ATTEMPTS):
-            try:
-                await attempt(connection)
-                return
-            except _LostRace:
-                continue
-        raise exhausted
-
-    await run_in_transaction(engine, work)
+    await run_in_transaction(engine, lambda c: retry_lost_races(c, attempt, exhausted))
 
 
 async def change_time(
@@ -172,9 +146,12 @@ async def change_time(
                 raise BookingRefusedError("duplicate_active") from None
             raise
         if moved.rowcount != 1:
-            raise _LostRace
+            raise LostRaceError
         if not await take_place(connection, service.id, new_time, service.appointment.capacity):
             raise BookingRefusedError("slot_full")
         await free_place(connection, service.id, current.time)
 
-    await _with_cas_retries(engine, attempt, exhausted=TicketFieldError("id", "not_reschedulable"))
+    async def exhausted(_connection: AsyncConnection) -> Exception:
+        return TicketFieldError("id", "not_reschedulable")
+
+    await run_in_transaction(engine, lambda c: retry_lost_races(c, attempt, exhausted))

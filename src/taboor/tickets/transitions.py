@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from taboor.db import tables as t
 from taboor.db.uow import run_in_transaction
 from taboor.tickets.booking import is_duplicate_active
+from taboor.tickets.cas import LostRaceError, retry_lost_races
 from taboor.tickets.errors import TicketFieldError
 from taboor.tickets.events import Actor, record_event
 from taboor.tickets.places import free_place
@@ -41,7 +42,6 @@ _services, _groups = t.services.c, t.service_groups.c
 
 # A few re-reads are plenty: each lost swap means another transaction *committed* a
 # change to this ticket, and the machine has no long cycles to chase.
-CAS_ATTEMPTS = 5
 
 CHECK_IN_FROM = frozenset({"upcoming"})
 CALL_FROM = frozenset({"waiting"})
@@ -73,11 +73,6 @@ class DuplicateActiveTicketError(TransitionRefusedError):
     def __init__(self, current_status: str, service_id: str) -> None:
         super().__init__(current_status)
         self.service_id = service_id
-
-
-class _LostRace(Exception):
-    """The compare-and-swap touched no row: the ticket changed between our read and
-    our write. The unit re-reads and decides again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +126,7 @@ async def _swap(
         .values(status=to_status, status_at=now, **values)
     )
     if swapped.rowcount != 1:
-        raise _LostRace
+        raise LostRaceError
     await record_event(
         connection,
         company_id=company_id,
@@ -164,21 +159,18 @@ async def _transition(
     ``check`` validates the other arguments against the ticket (its branch, say) before
     the status is judged, so a wrong field is reported as such whatever the status."""
 
-    async def work(connection: AsyncConnection) -> None:
-        for _ in range(CAS_ATTEMPTS):
-            current = await _read(connection, company_id, ticket_id)
-            await check(connection, current)
-            if current.status not in allowed:
-                raise TransitionRefusedError(current.status)
-            try:
-                await step(connection, current)
-                return
-            except _LostRace:
-                continue
-        # Still losing after several re-reads: report where the ticket stands now.
-        raise TransitionRefusedError((await _read(connection, company_id, ticket_id)).status)
+    async def attempt(connection: AsyncConnection) -> None:
+        current = await _read(connection, company_id, ticket_id)
+        await check(connection, current)
+        if current.status not in allowed:
+            raise TransitionRefusedError(current.status)
+        await step(connection, current)
 
-    await run_in_transaction(engine, work)
+    async def exhausted(connection: AsyncConnection) -> Exception:
+        # Still losing after several re-reads: report where the ticket stands now.
+        return TransitionRefusedError((await _read(connection, company_id, ticket_id)).status)
+
+    await run_in_transaction(engine, lambda c: retry_lost_races(c, attempt, exhausted))
 
 
 def _simple(company_id: str, to_status: str, actor: Actor, now: datetime, **values: Any) -> Step:
@@ -421,7 +413,8 @@ async def transfer(
     and no service time running.
 
     The target must be an active service of the ticket's branch (in an active group);
-    anything else does not exist for this ticket. An appointment's place in its old
+    anything else does not exist for this ticket. Its own service is allowed: that
+    sends the ticket to the back of its queue. An appointment's place in its old
     service is left as it is: the customer came and used it.
     """
 
