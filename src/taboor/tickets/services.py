@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, bindparam, cast, func, select
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from taboor.catalog.branches import hours_from_column, zone
 from taboor.db import tables as t
 from taboor.scheduling.hours import WeeklyHours, is_open_at
-from taboor.scheduling.slots import is_bookable_slot
+from taboor.scheduling.slots import bookable_slot_starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,14 @@ class BookableService:
             now, self.zone, self.walk_in_hours, self.closures
         )
 
-    def is_slot_start(self, start: datetime, now: datetime) -> bool:
+    def bookable_starts(self, day: date, now: datetime) -> list[datetime]:
+        """The appointment slots of a local day that can be booked at ``now``, capacity
+        aside (none for a service without appointments)."""
         rules = self.appointment
-        return rules is not None and is_bookable_slot(
-            start,
+        if rules is None:
+            return []
+        return bookable_slot_starts(
+            day,
             self.zone,
             rules.hours,
             self.closures,
@@ -57,6 +61,10 @@ class BookableService:
             min_notice_minutes=rules.min_notice_minutes,
             horizon_days=rules.horizon_days,
         )
+
+    def is_slot_start(self, start: datetime, now: datetime) -> bool:
+        start = start.astimezone(UTC)
+        return start in self.bookable_starts(start.astimezone(self.zone).date(), now)
 
 
 _s, _g, _b, _bc = t.services.c, t.service_groups.c, t.branches.c, t.branch_closures.c

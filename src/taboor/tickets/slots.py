@@ -9,7 +9,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
-from taboor.scheduling.slots import bookable_slot_starts
 from taboor.tickets.services import BookableService
 
 _sp = t.slot_places.c
@@ -33,19 +32,8 @@ async def free_slots(
     """Bookable slots of ``day`` (branch-local) with at least one place left. The grid is
     computed; places taken come from one range query on ``slot_places``."""
     rules = service.appointment
-    if rules is None:
-        return []
-    starts = bookable_slot_starts(
-        day,
-        service.zone,
-        rules.hours,
-        service.closures,
-        rules.slot_minutes,
-        now=now,
-        min_notice_minutes=rules.min_notice_minutes,
-        horizon_days=rules.horizon_days,
-    )
-    if not starts:
+    starts = service.bookable_starts(day, now)
+    if rules is None or not starts:
         return []
     parameters = {"service_id": service.id, "first": starts[0], "last": starts[-1]}
     taken = dict((await connection.execute(_PLACES_TAKEN, parameters)).all())
