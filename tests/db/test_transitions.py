@@ -157,10 +157,10 @@ OPERATIONS = [
         lambda e, c, i: tr.transfer(e, c, i, "zdeposit01", STAFF, NOW),
     ),
     Operation(
-        "staff_cancel",
+        "cancel",
         frozenset({"upcoming", "waiting"}),
         "cancelled",
-        lambda e, c, i: tr.staff_cancel(e, c, i, STAFF, NOW),
+        lambda e, c, i: tr.cancel(e, c, i, STAFF, NOW),
     ),
 ]
 
@@ -181,8 +181,8 @@ DESIGN_ARROWS = {
     ("transfer", "waiting", "waiting"),
     ("transfer", "called", "waiting"),
     ("transfer", "serving", "waiting"),
-    ("staff_cancel", "upcoming", "cancelled"),
-    ("staff_cancel", "waiting", "cancelled"),
+    ("cancel", "upcoming", "cancelled"),
+    ("cancel", "waiting", "cancelled"),
 }
 
 
@@ -427,7 +427,7 @@ async def places_taken(engine: AsyncEngine) -> int:
 async def test_staff_cancel_of_an_appointment_frees_its_place(tenants: AsyncEngine) -> None:
     ticket_id = await seed(tenants, "upcoming")
     await place(tenants, taken=2)
-    await tr.staff_cancel(tenants, BANK, ticket_id, STAFF, NOW)
+    await tr.cancel(tenants, BANK, ticket_id, STAFF, NOW)
     assert (await ticket(tenants, ticket_id))["status"] == "cancelled"
     assert await places_taken(tenants) == 1
 
@@ -435,7 +435,7 @@ async def test_staff_cancel_of_an_appointment_frees_its_place(tenants: AsyncEngi
 async def test_staff_cancel_of_a_walk_in_touches_no_place(tenants: AsyncEngine) -> None:
     ticket_id = await seed(tenants, "waiting")
     await place(tenants, taken=2)
-    await tr.staff_cancel(tenants, BANK, ticket_id, STAFF, NOW)
+    await tr.cancel(tenants, BANK, ticket_id, STAFF, NOW)
     assert await places_taken(tenants) == 2
 
 
@@ -444,7 +444,7 @@ async def test_refused_cancel_frees_no_place(tenants: AsyncEngine) -> None:
     ticket_id = await seed(tenants, "no_show", **OPENING, type="appointment", time=APPOINTMENT_AT)
     await place(tenants, taken=2)
     with pytest.raises(TransitionRefusedError):
-        await tr.staff_cancel(tenants, BANK, ticket_id, STAFF, NOW)
+        await tr.cancel(tenants, BANK, ticket_id, STAFF, NOW)
     assert await places_taken(tenants) == 2
 
 
@@ -568,7 +568,7 @@ async def test_racing_transitions_one_wins_the_other_sees_its_result(
         ticket_id = await seed(tenants, "waiting")
         outcomes = await asyncio.gather(
             tr.call_ticket(tenants, BANK, ticket_id, COUNTER, STAFF, NOW),
-            tr.staff_cancel(tenants, BANK, ticket_id, STAFF, NOW),
+            tr.cancel(tenants, BANK, ticket_id, STAFF, NOW),
             return_exceptions=True,
         )
         refusals = [o for o in outcomes if isinstance(o, BaseException)]

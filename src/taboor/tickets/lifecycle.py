@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.db import tables as t
 from taboor.db.uow import run_in_transaction
+from taboor.tickets import transitions
 from taboor.tickets.booking import CustomerRef, is_duplicate_active, resolve_customer
 from taboor.tickets.cas import LostRaceError, retry_lost_races
 from taboor.tickets.errors import (
@@ -21,12 +22,11 @@ from taboor.tickets.errors import (
     TicketFieldError,
     TicketVanishedError,
 )
-from taboor.tickets.events import Actor, record_event
+from taboor.tickets.events import Actor
 from taboor.tickets.places import free_place, take_place
 from taboor.tickets.services import load_bookable_service
 
 tk = t.tickets.c
-CANCELLABLE = ("waiting", "upcoming")
 RESCHEDULABLE = ("upcoming", "waiting")
 
 
@@ -57,44 +57,15 @@ async def ticket_exists(connection: AsyncConnection, company_id: str, ticket_id:
 async def cancel_ticket(
     engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
 ) -> None:
-    """``waiting``/``upcoming`` → ``cancelled``, freeing an appointment's place in the
-    same transaction."""
-
-    async def attempt(connection: AsyncConnection) -> None:
-        current = await _current(connection, company_id, ticket_id)
-        if current is None:
-            raise TicketVanishedError
-        if current.status not in CANCELLABLE:
-            raise NotCancellableError
-        # The time is part of the swap: a move committed since our read changes which
-        # slot's place this cancel must free, so it has to lose and read again.
-        swapped = await connection.execute(
-            update(t.tickets)
-            .where(
-                tk.id == ticket_id,
-                tk.status == current.status,
-                tk.time.is_not_distinct_from(current.time),
-            )
-            .values(status="cancelled", status_at=now)
-        )
-        if swapped.rowcount != 1:
-            raise LostRaceError
-        if current.time is not None:
-            await free_place(connection, current.service_id, current.time)
-        await record_event(
-            connection,
-            company_id=company_id,
-            ticket_id=ticket_id,
-            from_status=current.status,
-            to_status="cancelled",
-            at=now,
-            actor=actor,
-        )
-
-    async def exhausted(_connection: AsyncConnection) -> Exception:
-        return NotCancellableError()
-
-    await run_in_transaction(engine, lambda c: retry_lost_races(c, attempt, exhausted))
+    """The External API's cancel: the one cancel transition, with the contract's
+    refusals. The caller has already checked the ticket exists, so one missing now
+    vanished in between (spec §1.6)."""
+    try:
+        await transitions.cancel(engine, company_id, ticket_id, actor, now)
+    except transitions.TransitionRefusedError:
+        raise NotCancellableError from None
+    except TicketFieldError:
+        raise TicketVanishedError from None
 
 
 async def change_time(

@@ -469,11 +469,12 @@ async def transfer(
     await _transition(engine, company_id, ticket_id, TRANSFER_FROM, step, check=check)
 
 
-async def staff_cancel(
+async def cancel(
     engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
 ) -> None:
-    """``upcoming``/``waiting`` → ``cancelled`` by staff, giving an appointment's place
-    back in the same transaction. The swap compares the time, so a move committed since
+    """``upcoming``/``waiting`` → ``cancelled`` (by staff, or by a caller of the External
+    API through ``lifecycle.cancel_ticket``), giving an appointment's place back in the
+    same transaction. The swap compares the time, so a move committed since
     our read makes us re-read and free the right slot's place."""
 
     async def step(connection: AsyncConnection, current: _Ticket) -> None:
