@@ -44,6 +44,9 @@ KEY_KINDS = ("public", "secret")
 ACTOR_KINDS = ("api_key", "staff", "system")
 EVENT_SOURCES = ("external_api", "staff", "kiosk", "system")
 ACTIVE_STATUSES = ("upcoming", "waiting", "called", "serving")
+STAFF_ROLES = ("admin", "agent")
+THROTTLE_SCOPES = ("account", "address")
+DEFAULT_NO_SHOW_GRACE_MINUTES = 15
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -151,7 +154,15 @@ services = Table(
     Column("horizon_days", Integer, nullable=True),
     Column("min_notice_minutes", Integer, nullable=True),
     Column("appointment_hours", JSONDocument, nullable=True),
+    # An upcoming appointment not checked in by time + grace becomes a no-show.
+    Column(
+        "no_show_grace_minutes",
+        Integer,
+        nullable=False,
+        server_default=text(str(DEFAULT_NO_SHOW_GRACE_MINUTES)),
+    ),
     CheckConstraint("avg_service_minutes > 0", name="avg_service_minutes"),
+    CheckConstraint("no_show_grace_minutes >= 0", name="no_show_grace_minutes"),
     CheckConstraint(
         "(appointment_prefix IS NULL AND slot_minutes IS NULL AND slot_capacity IS NULL"
         " AND horizon_days IS NULL AND min_notice_minutes IS NULL)"
@@ -171,6 +182,17 @@ counters = Table(
     Column("branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), nullable=False),
     Column("name", JSONDocument, nullable=False),
     Column("position", Integer, nullable=False),
+    # The staff user working the counter; NULL = closed. UNIQUE: an agent holds one
+    # counter at a time, whatever races to open two.
+    Column(
+        "held_by",
+        String(24),
+        ForeignKey("staff_users.id", ondelete="SET NULL"),
+        nullable=True,
+        unique=True,
+    ),
+    Column("opened_at", UTCDateTime, nullable=True),
+    CheckConstraint("(held_by IS NULL) = (opened_at IS NULL)", name="open_state"),
     Index(None, "branch_id"),
 )
 
@@ -183,6 +205,8 @@ counter_services = Table(
     Column(
         "service_id", String(10), ForeignKey("services.id", ondelete="CASCADE"), primary_key=True
     ),
+    # Which of the services it may take (the company file) it takes now (the agent's choice).
+    Column("enabled", Boolean, nullable=False, server_default=text("true")),
     Index(None, "service_id"),
 )
 
@@ -319,4 +343,57 @@ ticket_events = Table(
     CheckConstraint(_in("actor_kind", ACTOR_KINDS), name="actor_kind"),
     CheckConstraint(_in("source", EVENT_SOURCES), name="source"),
     Index(None, "ticket_id", "id"),
+)
+
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", String(24), primary_key=True),
+    _company_fk(),
+    # Unique across the server (stored lower-cased): a login names no company.
+    Column("username", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(8), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("role", STAFF_ROLES), name="role"),
+    Index(None, "company_id"),
+)
+
+staff_branches = Table(
+    "staff_branches",
+    metadata,
+    Column(
+        "staff_id", String(24), ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column(
+        "branch_id", String(10), ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column(
+        "staff_id", String(24), ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Index(None, "staff_id"),
+)
+
+# Failed logins counted per account and per client address in fixed windows, bumped by
+# one atomic upsert so concurrent attempts (any number of processes) all count.
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("subject", String(128), primary_key=True),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("failures", Integer, nullable=False),
+    CheckConstraint(_in("scope", THROTTLE_SCOPES), name="scope"),
+    CheckConstraint("failures >= 0", name="failures"),
 )

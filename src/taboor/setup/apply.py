@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.clock import Clock, system_clock
 from taboor.db import tables as t
+from taboor.db.tables import DEFAULT_NO_SHOW_GRACE_MINUTES
 from taboor.db.uow import run_in_transaction
 from taboor.db.upsert import upsert
 from taboor.setup.reader import Problem
@@ -69,6 +70,9 @@ def _service_row(company_id: str, branch_id: str, group_id: str, service: Servic
         "slot_capacity": appointment.capacity if appointment else None,
         "horizon_days": appointment.horizon_days if appointment else None,
         "min_notice_minutes": appointment.min_notice_minutes if appointment else None,
+        "no_show_grace_minutes": (
+            appointment.grace_minutes if appointment else DEFAULT_NO_SHOW_GRACE_MINUTES
+        ),
         "appointment_hours": (
             appointment.hours.to_json() if appointment and appointment.hours else None
         ),
@@ -161,6 +165,12 @@ async def _foreign_ids(
     return problems
 
 
+def _holds(existing: Row | None, desired: Row) -> bool:
+    """Does the stored row already say what the file says? Columns the file does not
+    own (a counter's open state, the services an agent chose) are not compared."""
+    return existing is not None and all(existing.get(k) == v for k, v in desired.items())
+
+
 async def _existing(connection: AsyncConnection, table: Table, company_id: str) -> dict[str, Row]:
     result = await connection.execute(select(table).where(table.c.company_id == company_id))
     return {row["id"]: dict(row) for row in result.mappings()}
@@ -179,7 +189,7 @@ async def _sync_rows(
     """Make ``table`` hold ``desired`` for this company; ``retire`` is what happens to
     rows missing from the file: ``deactivate`` or ``delete``."""
     existing = await _existing(connection, table, company_id)
-    changed = [row for row in desired if existing.get(row["id"]) != row]
+    changed = [row for row in desired if not _holds(existing.get(row["id"]), row)]
     await upsert(connection, table, changed, key=["id"], only_if_same="company_id")
     created = sum(1 for row in changed if row["id"] not in existing)
     summary.bump(kind, "created", created)
@@ -215,7 +225,7 @@ async def _sync_pairs(
     if gone:
         await connection.execute(delete(table).where(tuple_(first, second).in_(gone)))
         summary.bump(kind, "removed", len(gone))
-    changed = [row for key, row in desired.items() if existing.get(key) != row]
+    changed = [row for key, row in desired.items() if not _holds(existing.get(key), row)]
     await upsert(connection, table, changed, key=list(columns))
     created = sum(1 for key, row in desired.items() if key not in existing)
     summary.bump(kind, "created", created)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import available_timezones
 
+from taboor.db.tables import DEFAULT_NO_SHOW_GRACE_MINUTES
 from taboor.i18n import SUPPORTED_LOCALES
 from taboor.scheduling.hours import HoursError, WeeklyHours, parse_weekly_hours
 from taboor.setup.reader import MappingReader, Problem, Problems, child
@@ -42,6 +43,8 @@ class AppointmentSpec:
     horizon_days: int
     min_notice_minutes: int
     hours: WeeklyHours | None
+    # Minutes after the appointment time before an unchecked-in ticket is a no-show.
+    grace_minutes: int = DEFAULT_NO_SHOW_GRACE_MINUTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +401,9 @@ class _FileParser:
         capacity = reader.integer("capacity", minimum=1, maximum=1000, default=1)
         horizon = reader.integer("horizonDays", minimum=1, maximum=366, default=30)
         notice = reader.integer("minNoticeMinutes", minimum=0, maximum=43_200, default=0)
+        grace = reader.integer(
+            "graceMinutes", minimum=0, maximum=1440, default=DEFAULT_NO_SHOW_GRACE_MINUTES
+        )
         hours = (
             self.hours(reader.get("hours"), reader.path_of("hours"))
             if reader.has("hours")
@@ -409,10 +415,11 @@ class _FileParser:
             or capacity is None
             or horizon is None
             or notice is None
+            or grace is None
             or (reader.has("hours") and hours is None)
         ):
             return None
-        return AppointmentSpec(prefix, slot_minutes, capacity, horizon, notice, hours)
+        return AppointmentSpec(prefix, slot_minutes, capacity, horizon, notice, hours, grace)
 
     def counter(
         self, raw: object, path: str, branch_id: str, branch_services: set[str], index: int
@@ -467,7 +474,15 @@ _SERVICE_FIELDS = frozenset(
     }
 )
 _APPOINTMENT_FIELDS = frozenset(
-    {"prefix", "slotMinutes", "capacity", "horizonDays", "minNoticeMinutes", "hours"}
+    {
+        "prefix",
+        "slotMinutes",
+        "capacity",
+        "horizonDays",
+        "minNoticeMinutes",
+        "hours",
+        "graceMinutes",
+    }
 )
 _ZONES: frozenset[str] = frozenset()
 

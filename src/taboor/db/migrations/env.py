@@ -32,6 +32,14 @@ async def _run_online(url: str) -> None:
     engine = create_engine(url, pool_size=1)
     try:
         async with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # SQLite alters a table by copying it and dropping the original; with
+                # foreign keys enforced, that drop would cascade into the rows that
+                # point at it (a ticket's service, a counter's services). The switch
+                # only works outside a transaction, hence the raw connection; the
+                # engine is disposed of below, so it never reaches the app.
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
             await connection.execution_options(**{WRITE_OPTION: True})
             await connection.run_sync(_run)
             await connection.commit()
