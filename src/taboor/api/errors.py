@@ -35,10 +35,18 @@ class ApiError(Exception):
     status_code = 500
     code = "internal"
 
-    def __init__(self, message: Msg, error: Msg | None = None, *, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: Msg,
+        error: Msg | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message.key)
         self.message = message
         self.error = error
+        self.headers = headers or {}
         if code is not None:
             self.code = code
 
@@ -63,6 +71,23 @@ class NotFoundError(ApiError):
 class ConflictError(ApiError):
     status_code = 409
     code = "conflict"
+
+
+class ForbiddenError(ApiError):
+    status_code = 403
+    code = "forbidden"
+
+
+class TooManyRequestsError(ApiError):
+    """429 with ``Retry-After`` (whole seconds, at least 1)."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: Msg, retry_after_seconds: float) -> None:
+        seconds = max(1, int(retry_after_seconds + 0.999))
+        super().__init__(message, headers={"Retry-After": str(seconds)})
+        self.retry_after_seconds = seconds
 
 
 class AuthError(ApiError):
@@ -100,7 +125,7 @@ def locale_of(request: Request[Any, Any, Any]) -> Locale:
 
 
 def handle_api_error(request: Request[Any, Any, Any], error: ApiError) -> Response[bytes]:
-    return json_response(error.body(locale_of(request)), error.status_code)
+    return json_response(error.body(locale_of(request)), error.status_code, error.headers or None)
 
 
 _HTTP_MESSAGES = {404: "error.route_not_found", 405: "error.method_not_allowed"}

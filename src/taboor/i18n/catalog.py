@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, cast
+
+from taboor.i18n.messages_login import LOGIN_MESSAGES
+from taboor.i18n.messages_staff import STAFF_MESSAGES
 
 Locale = Literal["en", "ar"]
 SUPPORTED_LOCALES: tuple[Locale, ...] = ("en", "ar")
@@ -209,6 +212,9 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "ar": "لم يعد بالإمكان إلغاء هذه التذكرة.",
     },
 }
+# The staff side's messages live beside this file, one module per area.
+for _area in (LOGIN_MESSAGES, STAFF_MESSAGES):
+    MESSAGES.update(cast(dict[str, dict[Locale, str]], _area))
 
 
 def resolve_locale(header_value: str | None) -> Locale:

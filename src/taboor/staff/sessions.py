@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from taboor.db import tables as t
 
 StaffRole = Literal["admin", "agent"]
-TOKEN_PREFIX = "st_"
+TOKEN_PREFIX = "st_"  # noqa: S105 (a prefix, not a secret)
 SESSION_HOURS = 12
 
 _users, _sessions, _assigned = t.staff_users.c, t.staff_sessions.c, t.staff_branches.c
