@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taboor.api.errors import EXCEPTION_HANDLERS
 from taboor.api.external_v1.router import external_router
 from taboor.api.request_ids import add_request_id_header
+from taboor.api.staff_v1.router import staff_router
 from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine
 from taboor.settings import Settings
@@ -39,7 +40,7 @@ def create_app(
                 await app_engine.dispose()
 
     return Litestar(
-        route_handlers=[external_router()],
+        route_handlers=[external_router(), staff_router()],
         state=State({"engine": app_engine, "clock": clock, "service_times": ServiceTimes()}),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id_header],

@@ -12,4 +12,61 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Only an admin may do this.",
         "ar": "هذا الإجراء متاح للمسؤول فقط.",
     },
+    "not_found.counter": {"en": "Counter not found.", "ar": "الشباك غير موجود."},
+    "staff.branch_forbidden": {
+        "en": "You are not assigned to this branch.",
+        "ar": "أنت غير مكلف بالعمل في هذا الفرع.",
+    },
+    "staff.not_your_counter": {
+        "en": "This ticket is at a counter you do not hold.",
+        "ar": "هذه التذكرة لدى شباك لا تعمل عليه.",
+    },
+    "staff.counter_busy": {
+        "en": "Someone else holds this counter.",
+        "ar": "يعمل موظف آخر على هذا الشباك.",
+    },
+    "staff.already_holding": {
+        "en": "You already hold counter {counter_id}: close it first.",
+        "ar": "أنت تعمل على الشباك {counter_id}: أغلقه أولًا.",
+    },
+    "staff.not_holding": {
+        "en": "You do not hold this counter: open it first.",
+        "ar": "أنت لا تعمل على هذا الشباك: افتحه أولًا.",
+    },
+    "staff.ticket_at_counter": {
+        "en": "Ticket {ticket_id} is still at this counter: finish, requeue or mark it first.",
+        "ar": "التذكرة {ticket_id} ما زالت لدى هذا الشباك: أنهها أو أعدها إلى الطابور أولًا.",
+    },
+    "staff.not_counter_service": {
+        "en": "Service {service_id} is not one this counter serves.",
+        "ar": "الخدمة {service_id} ليست من خدمات هذا الشباك.",
+    },
+    "staff.invalid_transition": {
+        "en": "The ticket is {status}: this action is not allowed.",
+        "ar": "حالة التذكرة {status}: هذا الإجراء غير مسموح.",
+    },
+    "staff.current_status": {"en": "Current status: {status}.", "ar": "الحالة الحالية: {status}."},
+    "staff.transfer_duplicate": {
+        "en": "The customer already has an active ticket for that service today.",
+        "ar": "لدى العميل تذكرة فعالة لهذه الخدمة اليوم.",
+    },
+    "staff.validation.string_list": {
+        "en": "This field must be a list of ids.",
+        "ar": "يجب أن يكون هذا الحقل قائمة معرفات.",
+    },
+    "staff.branches.fetched": {"en": "Branches fetched.", "ar": "تم جلب الفروع."},
+    "staff.counters.fetched": {"en": "Counters fetched.", "ar": "تم جلب الشبابيك."},
+    "staff.counter.opened": {"en": "Counter opened.", "ar": "تم فتح الشباك."},
+    "staff.counter.closed": {"en": "Counter closed.", "ar": "تم إغلاق الشباك."},
+    "staff.counter.services_set": {
+        "en": "Counter services updated.",
+        "ar": "تم تحديث خدمات الشباك.",
+    },
+    "staff.queue.fetched": {"en": "Queue fetched.", "ar": "تم جلب الطابور."},
+    "staff.call_next.called": {"en": "Ticket {number} called.", "ar": "تم نداء التذكرة {number}."},
+    "staff.call_next.empty": {
+        "en": "No ticket is waiting for this counter.",
+        "ar": "لا توجد تذاكر بانتظار هذا الشباك.",
+    },
+    "staff.ticket.moved": {"en": "Ticket updated.", "ar": "تم تحديث التذكرة."},
 }

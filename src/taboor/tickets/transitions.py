@@ -292,26 +292,39 @@ async def call_next(
             raise TicketFieldError("serviceIds", "does_not_exist")
         if not wanted:
             return None
-        statement = _call_next_statement(
-            connection.dialect.name, company_id, wanted, counter_id, now
-        )
-        # No re-read loop here: the row the subquery returns is already ours (locked on
-        # PostgreSQL, serialized on SQLite), so no row means no free waiting ticket.
-        ticket_id = (await connection.execute(statement)).scalar_one_or_none()
-        if ticket_id is None:
-            return None
-        await record_event(
-            connection,
-            company_id=company_id,
-            ticket_id=ticket_id,
-            from_status="waiting",
-            to_status="called",
-            at=now,
-            actor=actor,
-        )
-        return str(ticket_id)
+        return await claim_head(connection, company_id, counter_id, wanted, actor, now)
 
     return await run_in_transaction(engine, work)
+
+
+async def claim_head(
+    connection: AsyncConnection,
+    company_id: str,
+    counter_id: str,
+    service_ids: Sequence[str],
+    actor: Actor,
+    now: datetime,
+) -> str | None:
+    """Inside the caller's transaction: claim the head of the merged queue of
+    ``service_ids`` for ``counter_id`` and log it; its id, or None."""
+    statement = _call_next_statement(
+        connection.dialect.name, company_id, service_ids, counter_id, now
+    )
+    # No re-read loop here: the row the subquery returns is already ours (locked on
+    # PostgreSQL, serialized on SQLite), so no row means no free waiting ticket.
+    ticket_id = (await connection.execute(statement)).scalar_one_or_none()
+    if ticket_id is None:
+        return None
+    await record_event(
+        connection,
+        company_id=company_id,
+        ticket_id=ticket_id,
+        from_status="waiting",
+        to_status="called",
+        at=now,
+        actor=actor,
+    )
+    return str(ticket_id)
 
 
 async def call_ticket(

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from taboor.api.external_v1.auth import ExternalCall
 from taboor.customers.service import Customer
 from taboor.tickets.views import TicketView
+
+
+class Namer(Protocol):
+    """Who picks a localized name for the caller (an External API or a staff call)."""
+
+    def name(self, names: dict[str, str]) -> str: ...
 
 
 def utc_timestamp(moment: datetime) -> str:
@@ -35,7 +40,7 @@ def customer_json(customer: Customer) -> dict[str, Any]:
     return body
 
 
-def ticket_json(ticket: TicketView, call: ExternalCall) -> dict[str, Any]:
+def ticket_json(ticket: TicketView, call: Namer) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": ticket.id,
         "ticketNumber": ticket.ticket_number,

@@ -1,0 +1,1 @@
+"""Counters: who works them, which services they take, calling at them."""

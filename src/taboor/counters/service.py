@@ -1,0 +1,265 @@
+"""Counters as staff work them: open (hold), close, choose services, call the next ticket.
+
+A counter is open while a staff user holds it (``counters.held_by``); the column is
+UNIQUE, so an agent holds one counter at a time however two opens race, and opening is
+a compare-and-swap on ``held_by IS NULL``, so two agents never hold one counter.
+
+Closing and calling at a counter serialize on the counter's row: close updates it
+first and then looks for a ticket still at the counter; call-next locks the row (held
+by the caller) before it claims a ticket. Whichever commits first, the other sees it:
+a counter is never closed with a called or serving ticket at it, and nobody calls to a
+counter they no longer hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from taboor.db import tables as t
+from taboor.db.uow import is_unique_violation, run_in_transaction
+from taboor.tickets.events import Actor
+from taboor.tickets.transitions import claim_head
+
+_c, _cs, _tk, _users = t.counters.c, t.counter_services.c, t.tickets.c, t.staff_users.c
+AT_COUNTER = ("called", "serving")
+
+
+class CounterError(Exception):
+    """A counter operation refused (a 409 or 422 upstairs); ``reason`` says which."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True, slots=True)
+class CounterServiceState:
+    service_id: str
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CounterState:
+    id: str
+    branch_id: str
+    name: dict[str, str]
+    position: int
+    held_by: str | None
+    holder_name: str | None
+    opened_at: datetime | None
+    services: tuple[CounterServiceState, ...]
+
+    @property
+    def is_open(self) -> bool:
+        return self.held_by is not None
+
+    @property
+    def enabled_services(self) -> list[str]:
+        return [service.service_id for service in self.services if service.enabled]
+
+
+async def list_counters(
+    connection: AsyncConnection, company_id: str, branch_id: str, counter_id: str | None = None
+) -> list[CounterState]:
+    """The branch's counters in position order with their holder and services (one
+    query; a counter serving nothing still appears)."""
+    query = (
+        select(
+            _c.id,
+            _c.branch_id,
+            _c.name,
+            _c.position,
+            _c.held_by,
+            _users.name,
+            _c.opened_at,
+            _cs.service_id,
+            _cs.enabled,
+        )
+        .select_from(
+            t.counters.outerjoin(t.counter_services).outerjoin(
+                t.staff_users, _users.id == _c.held_by
+            )
+        )
+        .where(_c.company_id == company_id, _c.branch_id == branch_id)
+        .order_by(_c.position, _c.id, _cs.service_id)
+    )
+    if counter_id is not None:
+        query = query.where(_c.id == counter_id)
+    counters: dict[str, CounterState] = {}
+    services: dict[str, list[CounterServiceState]] = {}
+    for row in await connection.execute(query):
+        if row[0] not in counters:
+            counters[row[0]] = CounterState(
+                row[0], row[1], row[2], row[3], row[4], row[5], row[6], ()
+            )
+            services[row[0]] = []
+        if row[7] is not None:
+            services[row[0]].append(CounterServiceState(row[7], bool(row[8])))
+    return [
+        CounterState(**{**_fields(counter), "services": tuple(services[counter.id])})
+        for counter in counters.values()
+    ]
+
+
+def _fields(counter: CounterState) -> dict[str, Any]:
+    return {name: getattr(counter, name) for name in CounterState.__slots__}
+
+
+async def counter_branch(connection: AsyncConnection, company_id: str, counter_id: str) -> str:
+    """The branch of one of the company's counters."""
+    branch_id = await connection.scalar(
+        select(_c.branch_id).where(_c.id == counter_id, _c.company_id == company_id)
+    )
+    if branch_id is None:
+        raise CounterError("unknown_counter")
+    return str(branch_id)
+
+
+async def held_counter(connection: AsyncConnection, staff_id: str) -> str | None:
+    return await connection.scalar(select(_c.id).where(_c.held_by == staff_id))
+
+
+async def open_counter(
+    engine: AsyncEngine, company_id: str, counter_id: str, staff_id: str, now: datetime
+) -> None:
+    """Hold ``counter_id``. Opening the counter one already holds changes nothing."""
+
+    async def work(connection: AsyncConnection) -> None:
+        try:
+            taken = await connection.execute(
+                update(t.counters)
+                .where(_c.id == counter_id, _c.company_id == company_id, _c.held_by.is_(None))
+                .values(held_by=staff_id, opened_at=now)
+            )
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
+            # held_by is UNIQUE: this user holds another counter (the failed statement
+            # ended the transaction on PostgreSQL; the refusal rolls it back).
+            raise CounterError("already_holding") from None
+        if taken.rowcount == 1:
+            return
+        holder = (
+            await connection.execute(
+                select(_c.held_by).where(_c.id == counter_id, _c.company_id == company_id)
+            )
+        ).first()
+        if holder is None:
+            raise CounterError("unknown_counter")
+        if holder[0] != staff_id:
+            raise CounterError("counter_busy")
+
+    try:
+        await run_in_transaction(engine, work)
+    except CounterError as error:
+        if error.reason != "already_holding":
+            raise
+        async with engine.connect() as connection:
+            other = await held_counter(connection, staff_id)
+        raise CounterError("already_holding", counter_id=other) from None
+
+
+async def close_counter(
+    engine: AsyncEngine, company_id: str, counter_id: str, staff_id: str | None
+) -> None:
+    """Release the counter; ``staff_id`` None closes whoever holds it (an admin). Refused
+    while a ticket is called or served at it: it must be finished, requeued or marked
+    first, or it would sit at a counter nobody works."""
+
+    async def work(connection: AsyncConnection) -> None:
+        condition = [_c.id == counter_id, _c.company_id == company_id, _c.held_by.is_not(None)]
+        if staff_id is not None:
+            condition.append(_c.held_by == staff_id)
+        closed = await connection.execute(
+            update(t.counters).where(*condition).values(held_by=None, opened_at=None)
+        )
+        if closed.rowcount != 1:
+            await counter_branch(connection, company_id, counter_id)  # unknown → error
+            raise CounterError("not_holding")
+        busy = await connection.scalar(
+            select(_tk.id).where(_tk.counter_id == counter_id, _tk.status.in_(AT_COUNTER)).limit(1)
+        )
+        if busy is not None:
+            raise CounterError("ticket_at_counter", ticket_id=busy)
+
+    await run_in_transaction(engine, work)
+
+
+async def choose_services(
+    engine: AsyncEngine,
+    company_id: str,
+    counter_id: str,
+    service_ids: Collection[str],
+    staff_id: str | None,
+) -> None:
+    """Take exactly ``service_ids`` (a subset of what the company file lets the counter
+    serve) from now on. ``staff_id`` must hold the counter (None: an admin)."""
+    wanted = set(service_ids)
+
+    async def work(connection: AsyncConnection) -> None:
+        holder = (
+            await connection.execute(
+                select(_c.held_by)
+                .where(_c.id == counter_id, _c.company_id == company_id)
+                .with_for_update()
+            )
+        ).first()
+        if holder is None:
+            raise CounterError("unknown_counter")
+        if staff_id is not None and holder[0] != staff_id:
+            raise CounterError("not_holding")
+        configured = set(
+            await connection.scalars(select(_cs.service_id).where(_cs.counter_id == counter_id))
+        )
+        unknown = sorted(wanted - configured)
+        if unknown:
+            raise CounterError("unknown_service", service_id=unknown[0])
+        for enabled, ids in ((True, wanted), (False, configured - wanted)):
+            if ids:
+                await connection.execute(
+                    update(t.counter_services)
+                    .where(_cs.counter_id == counter_id, _cs.service_id.in_(sorted(ids)))
+                    .values(enabled=enabled)
+                )
+
+    await run_in_transaction(engine, work)
+
+
+async def call_next_at_counter(
+    engine: AsyncEngine, company_id: str, counter_id: str, actor: Actor, now: datetime
+) -> str | None:
+    """Call the head of the merged queue of the counter's chosen services to it; the
+    ticket's id, or None when nothing is waiting. The caller must hold the counter; the
+    counter's row is locked first (see the module's docstring)."""
+    staff_id = actor.id
+
+    async def work(connection: AsyncConnection) -> str | None:
+        holder = (
+            await connection.execute(
+                select(_c.held_by)
+                .where(_c.id == counter_id, _c.company_id == company_id)
+                .with_for_update()
+            )
+        ).first()
+        if holder is None:
+            raise CounterError("unknown_counter")
+        if holder[0] != staff_id:
+            raise CounterError("not_holding")
+        services = list(
+            await connection.scalars(
+                select(_cs.service_id).where(_cs.counter_id == counter_id, _cs.enabled.is_(True))
+            )
+        )
+        if not services:
+            return None
+        return await claim_head(connection, company_id, counter_id, services, actor, now)
+
+    return await run_in_transaction(engine, work)
