@@ -111,3 +111,40 @@ async def test_four_counters_drain_one_queue_through_the_api(
         assert ahead_logged_later <= len(COUNTERS) - 1, (index, place)
     # Every counter did some of the work (the calls really ran side by side).
     assert all(per_counter), [len(x) for x in per_counter]
+
+
+async def test_counters_and_agents_pair_one_to_one_under_concurrent_opens(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Eight agents open one counter at once: one holds it, seven hear it is busy. One
+    agent opens all four counters at once: one is held, three refused (the UNIQUE
+    holder column, not a check in Python, decides)."""
+    await apply_fixture(engine, "counters")
+    now = datetime.now(UTC)
+    agents = [await add_staff(engine, HALL, "agent", (BRANCH,), now, f"A{n}") for n in range(9)]
+    with running_server(database_url, workers=2) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            contenders = await asyncio.gather(
+                *(
+                    client.post("/staff/v1/counters/hallctr001/open", headers=a.headers())
+                    for a in agents[:8]
+                )
+            )
+            greedy = await asyncio.gather(
+                *(
+                    client.post(f"/staff/v1/counters/{c}/open", headers=agents[8].headers())
+                    for c in COUNTERS[1:] + COUNTERS[:1]
+                )
+            )
+    codes = Counter(r.status_code if r.status_code == 200 else r.json()["code"] for r in contenders)
+    assert codes == Counter({200: 1, "counter_busy": 7})
+    greedy_codes = Counter(
+        r.status_code if r.status_code == 200 else r.json()["code"] for r in greedy
+    )
+    # hallctr001 is already held, so the greedy agent can win at most one of the others.
+    assert greedy_codes[200] == 1
+    assert greedy_codes["already_holding"] + greedy_codes["counter_busy"] == 3
+    async with engine.connect() as connection:
+        holders = (await connection.execute(select(t.counters.c.id, t.counters.c.held_by))).all()
+    held = [holder for _, holder in holders if holder is not None]
+    assert len(held) == len(set(held)) == 2
