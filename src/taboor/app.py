@@ -17,6 +17,7 @@ from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine
 from taboor.settings import Settings
 from taboor.tickets.eta import ServiceTimes
+from taboor.tickets.no_show import NoShowSweeper
 
 
 def create_app(
@@ -31,17 +32,39 @@ def create_app(
     owns_engine = engine is None
     app_engine = engine or create_engine(settings.database_url, pool_size=settings.db_pool_size)
 
+    # The no-show sweep runs in the background of a server: an app that built its own
+    # engine from the settings. An app handed an engine belongs to a test (or an
+    # embedding) that moves time itself with a pinned clock; a loop writing to its
+    # database behind its back would make it nondeterministic, so it gets none. A test
+    # that wants the loop builds the app from settings (it then owns its engine).
+    sweeper = (
+        NoShowSweeper(app_engine, clock, settings.no_show_interval_seconds)
+        if owns_engine and settings.no_show_interval_seconds > 0
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
+            if sweeper is not None:
+                await sweeper.stop()
             if owns_engine:
                 await app_engine.dispose()
 
     return Litestar(
         route_handlers=[external_router(), staff_router()],
-        state=State({"engine": app_engine, "clock": clock, "service_times": ServiceTimes()}),
+        state=State(
+            {
+                "engine": app_engine,
+                "clock": clock,
+                "service_times": ServiceTimes(),
+                "no_show_sweeper": sweeper,
+            }
+        ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id_header],
         lifespan=[lifespan],

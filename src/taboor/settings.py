@@ -18,6 +18,9 @@ class Settings:
     # A pool per process: the server runs one process per worker.
     db_pool_size: int = 10
     log_level: str = "info"
+    # How often each server process sweeps overdue appointments into no-show
+    # (taboor.tickets.no_show); 0 turns the sweep off.
+    no_show_interval_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -27,4 +30,20 @@ class Settings:
             or DEFAULT_DATABASE_URL,
             db_pool_size=int(os.environ.get("TABOOR_DB_POOL_SIZE", "10")),
             log_level=os.environ.get("TABOOR_LOG_LEVEL", "info"),
+            no_show_interval_seconds=_seconds("TABOOR_NO_SHOW_INTERVAL_SECONDS", 30.0),
         )
+
+
+def _seconds(name: str, default: float) -> float:
+    """A number of seconds (0 or more) from the environment; a bad value stops the
+    start with its name rather than running with a surprise."""
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name} must be 0 (off) or a positive number of seconds, not {raw!r}")
+    return value
