@@ -14,66 +14,42 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from taboor.api.openapi_common import (
+    COMPANY_ID_PATTERN,
+    JSON,
+    array_of,
+    customer_id,
+    entity_id,
+    integer,
+    locale_parameter,
+    nullable_string,
+    object_schema,
+    path_parameter,
+    ref,
+    request_id_header,
+    string,
+    success_envelope,
+    ticket_schemas,
+    timestamp,
+)
+
 __all__ = ["ALL_OPERATION_IDS", "OPERATION_ROUTES", "build_openapi_document"]
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1.0.0"
 SERVER_URL = "/external/v1"
 
-ENTITY_ID_PATTERN = "^[a-z0-9]{10}$"
-CUSTOMER_ID_PATTERN = "^[0-9a-f]{32}$"
-COMPANY_ID_PATTERN = "^cmp_[a-z0-9]{6,}$"
-RESPONSE_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 REQUEST_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{3})?Z$"
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 MOBILE_PATTERN = r"^\+[0-9]{8,15}$"
-TICKET_NUMBER_PATTERN = "^[A-Z]{1,3}[0-9]{3,}$"
-TICKET_STATUSES = ("upcoming", "waiting", "called", "serving", "served", "cancelled", "no_show")
 
 PUBLIC_SCHEME = "publicKey"
 SECRET_SCHEME = "secretKey"  # noqa: S105 - a scheme name, not a credential
-JSON = "application/json"
 
 # --------------------------------------------------------------------------------------
 # Small builders. Each call returns a fresh dict, so no part of the document is shared.
+# The generic ones are in taboor.api.openapi_common, shared with the staff API's document.
 # --------------------------------------------------------------------------------------
-
-
-def _ref(name: str, kind: str = "schemas") -> dict[str, Any]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def _string(description: str | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", **extra}
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _nullable_string(description: str | None = None, **extra: Any) -> dict[str, Any]:
-    schema = _string(description, **extra)
-    schema["type"] = ["string", "null"]
-    return schema
-
-
-def _integer(description: str, minimum: int | None = None, **extra: Any) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "integer", "description": description, **extra}
-    if minimum is not None:
-        schema["minimum"] = minimum
-    return schema
-
-
-def _timestamp(description: str, *, nullable: bool = False) -> dict[str, Any]:
-    return {
-        "type": ["string", "null"] if nullable else "string",
-        "format": "date-time",
-        "pattern": RESPONSE_TIME_PATTERN,
-        "description": (
-            f"{description} UTC ISO-8601 with milliseconds and a trailing `Z`, "
-            "e.g. `2026-06-23T11:08:41.000Z`."
-        ),
-        "examples": ["2026-06-23T11:08:41.000Z"],
-    }
 
 
 def _request_time(description: str) -> dict[str, Any]:
@@ -90,33 +66,8 @@ def _request_time(description: str) -> dict[str, Any]:
     }
 
 
-def _entity_id(description: str) -> dict[str, Any]:
-    return _string(description, pattern=ENTITY_ID_PATTERN, examples=["6fe8fb8b12"])
-
-
-def _customer_id(description: str, *, nullable: bool = False) -> dict[str, Any]:
-    build = _nullable_string if nullable else _string
-    example = "9f1c0d2e3b4a59687766554433221100"
-    return build(description, pattern=CUSTOMER_ID_PATTERN, examples=[example])
-
-
-def _object(
-    properties: dict[str, Any], required: list[str] | None = None, description: str | None = None
-) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "object", "properties": properties}
-    if required:
-        schema["required"] = required
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _array_of(item_schema: str) -> dict[str, Any]:
-    return {"type": "array", "items": _ref(item_schema)}
-
-
 def _code_property() -> dict[str, Any]:
-    return _string(
+    return string(
         "Stable, unlocalized machine code. Integrators branch on `code`, never on prose. "
         "Known values: `validation_failed`, `not_found`, `not_cancellable`, `slot_full`, "
         "`service_closed`, `no_walk_in`, `time_unavailable`, `duplicate_active`, "
@@ -126,20 +77,11 @@ def _code_property() -> dict[str, Any]:
     )
 
 
-def _success_envelope(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "allOf": [
-            _ref("SuccessEnvelope"),
-            _object({"data": data}, required=["data"]),
-        ]
-    }
-
-
 def _paginated_envelope(item_schema: str) -> dict[str, Any]:
     return {
         "allOf": [
-            _ref("PaginatedEnvelope"),
-            _object({"data": _array_of(item_schema)}, required=["data"]),
+            ref("PaginatedEnvelope"),
+            object_schema({"data": array_of(item_schema)}, required=["data"]),
         ]
     }
 
@@ -151,9 +93,9 @@ def _paginated_envelope(item_schema: str) -> dict[str, Any]:
 
 def _envelope_schemas() -> dict[str, Any]:
     return {
-        "SuccessEnvelope": _object(
+        "SuccessEnvelope": object_schema(
             {
-                "message": _string("Localized success message (`X-Locale`)."),
+                "message": string("Localized success message (`X-Locale`)."),
                 "data": {
                     "type": ["object", "array", "null"],
                     "description": "The payload; its shape depends on the operation.",
@@ -162,38 +104,38 @@ def _envelope_schemas() -> dict[str, Any]:
             required=["message", "data"],
             description="Body of every 200/201 response that is not a paginated list.",
         ),
-        "PaginatedEnvelope": _object(
+        "PaginatedEnvelope": object_schema(
             {
-                "message": _string("Localized success message (`X-Locale`)."),
+                "message": string("Localized success message (`X-Locale`)."),
                 "data": {"type": "array", "description": "The items of the requested page."},
-                "pagination": _ref("Pagination"),
+                "pagination": ref("Pagination"),
             },
             required=["message", "data", "pagination"],
             description="Body of paginated list responses. A page past the end has `data: []`.",
         ),
-        "Pagination": _object(
+        "Pagination": object_schema(
             {
-                "total": _integer("Total number of items.", 0),
-                "page": _integer("The current page (1-based).", 1),
-                "limit": _integer("Items per page.", 1),
-                "totalPages": _integer("Number of pages.", 0),
+                "total": integer("Total number of items.", 0),
+                "page": integer("The current page (1-based).", 1),
+                "limit": integer("Items per page.", 1),
+                "totalPages": integer("Number of pages.", 0),
                 "hasNextPage": {"type": "boolean"},
                 "hasPrevPage": {"type": "boolean"},
             },
             required=["total", "page", "limit", "totalPages", "hasNextPage", "hasPrevPage"],
         ),
-        "ErrorEnvelope": _object(
+        "ErrorEnvelope": object_schema(
             {
-                "message": _string("Localized error message.", examples=["Ticket not found."]),
-                "error": _nullable_string("Localized detail, or null."),
+                "message": string("Localized error message.", examples=["Ticket not found."]),
+                "error": nullable_string("Localized detail, or null."),
                 "code": _code_property(),
             },
             required=["message", "error"],
             description="Body of 400, 404, 409, 429 and 500 responses.",
         ),
-        "ValidationErrorEnvelope": _object(
+        "ValidationErrorEnvelope": object_schema(
             {
-                "message": _string(
+                "message": string(
                     "`The given data was invalid.` (localized).",
                     examples=["The given data was invalid."],
                 ),
@@ -211,10 +153,10 @@ def _envelope_schemas() -> dict[str, Any]:
             required=["message", "error"],
             description="Body of 422 responses.",
         ),
-        "AuthErrorEnvelope": _object(
+        "AuthErrorEnvelope": object_schema(
             {
-                "message": _string("`Unauthorized.` (localized).", examples=["Unauthorized."]),
-                "error": _string(
+                "message": string("`Unauthorized.` (localized).", examples=["Unauthorized."]),
+                "error": string(
                     "Reason: `Missing bearer token.`, `Invalid API key.` or "
                     "`A secret key is required for this endpoint.` (localized).",
                     examples=["Invalid API key."],
@@ -229,7 +171,7 @@ def _envelope_schemas() -> dict[str, Any]:
 
 def _catalog_schemas() -> dict[str, Any]:
     return {
-        "Location": _object(
+        "Location": object_schema(
             {
                 "lat": {"type": "number", "minimum": -90, "maximum": 90},
                 "lng": {"type": "number", "minimum": -180, "maximum": 180},
@@ -237,18 +179,18 @@ def _catalog_schemas() -> dict[str, Any]:
             required=["lat", "lng"],
             description="A WGS-84 position; both coordinates are required.",
         ),
-        "Branch": _object(
+        "Branch": object_schema(
             {
-                "id": _entity_id("Branch id."),
-                "name": _string("Localized branch name.", examples=["Seef Mall Branch"]),
-                "address": _string("Localized address; omitted when the branch has none."),
-                "location": _ref("Location"),
-                "timezone": _string("IANA time zone of the branch.", examples=["Asia/Bahrain"]),
-                "branchStatus": _ref("BranchStatus"),
+                "id": entity_id("Branch id."),
+                "name": string("Localized branch name.", examples=["Seef Mall Branch"]),
+                "address": string("Localized address; omitted when the branch has none."),
+                "location": ref("Location"),
+                "timezone": string("IANA time zone of the branch.", examples=["Asia/Bahrain"]),
+                "branchStatus": ref("BranchStatus"),
             },
             required=["id", "name", "timezone", "branchStatus"],
         ),
-        "BranchStatus": _object(
+        "BranchStatus": object_schema(
             {
                 "isBranchOpen": {
                     "type": "boolean",
@@ -258,20 +200,20 @@ def _catalog_schemas() -> dict[str, Any]:
             },
             required=["isBranchOpen"],
         ),
-        "BranchTreeGroup": _object(
+        "BranchTreeGroup": object_schema(
             {
-                "id": _entity_id("Group-of-service id."),
-                "name": _string("Localized group name.", examples=["Teller Services"]),
-                "type": _string("Always `service`.", enum=["service"]),
-                "services": _array_of("BranchTreeService"),
+                "id": entity_id("Group-of-service id."),
+                "name": string("Localized group name.", examples=["Teller Services"]),
+                "type": string("Always `service`.", enum=["service"]),
+                "services": array_of("BranchTreeService"),
             },
             required=["id", "name", "type", "services"],
             description="An active service group with at least one active service.",
         ),
-        "BranchTreeService": _object(
+        "BranchTreeService": object_schema(
             {
-                "id": _entity_id("Service id."),
-                "name": _string("Localized service name.", examples=["Cash Withdrawal"]),
+                "id": entity_id("Service id."),
+                "name": string("Localized service name.", examples=["Cash Withdrawal"]),
                 "isOpen": {
                     "type": "boolean",
                     "description": "Walk-in tickets can be taken right now (branch open, "
@@ -284,87 +226,18 @@ def _catalog_schemas() -> dict[str, Any]:
             },
             required=["id", "name", "isOpen", "isAppointment"],
         ),
-        "Slot": _object(
+        "Slot": object_schema(
             {
-                "time": _timestamp("Start of the slot."),
-                "remaining": _integer("Places left in this slot (always ≥ 1 here).", 1),
+                "time": timestamp("Start of the slot."),
+                "remaining": integer("Places left in this slot (always ≥ 1 here).", 1),
             },
             required=["time", "remaining"],
         ),
     }
 
 
-def _ticket_schemas() -> dict[str, Any]:
-    return {
-        "NamedEntity": _object(
-            {"id": _entity_id("Id."), "name": _string("Localized name.")},
-            required=["id", "name"],
-        ),
-        "TicketCustomer": _object(
-            {
-                "id": _customer_id("Customer id."),
-                "name": _nullable_string("The customer's name, if known."),
-            },
-            required=["id"],
-        ),
-        "TicketStatus": _string(
-            "`upcoming` → `waiting` → `called` → `serving` → `served`; also `cancelled` and "
-            "`no_show`. Open enumeration: clients must accept values not listed here.",
-            enum=list(TICKET_STATUSES),
-        ),
-        "Ticket": _object(
-            {
-                "id": _entity_id("Ticket id."),
-                "ticketNumber": _string(
-                    "Service prefix + a number zero-padded to 3 digits, per branch, prefix "
-                    "and local day; restarts at 001 each day.",
-                    pattern=TICKET_NUMBER_PATTERN,
-                    examples=["Q017", "A042", "Q1000"],
-                ),
-                "status": _ref("TicketStatus"),
-                "statusAt": _timestamp("When the current status began."),
-                "type": _string(
-                    "`sequential` (walk-in) or `appointment`.",
-                    enum=["sequential", "appointment"],
-                ),
-                "time": _timestamp("Appointment time; null for walk-in tickets.", nullable=True),
-                "branch": _ref("NamedEntity"),
-                "service": _ref("NamedEntity"),
-                "groupOfService": _ref("NamedEntity"),
-                "customer": {
-                    "anyOf": [_ref("TicketCustomer"), {"type": "null"}],
-                    "description": "Null for anonymous tickets and after the customer was deleted.",
-                },
-                "bookedAt": _timestamp("When the ticket was created."),
-                "queueSize": _integer(
-                    "Tickets ahead in the same service queue at the branch. Present only "
-                    "while `status` is `waiting`.",
-                    0,
-                ),
-                "waitingTime": _integer(
-                    "Estimated wait in whole minutes. Present only while `status` is `waiting`.",
-                    0,
-                ),
-            },
-            required=[
-                "id",
-                "ticketNumber",
-                "status",
-                "statusAt",
-                "type",
-                "time",
-                "branch",
-                "service",
-                "groupOfService",
-                "customer",
-                "bookedAt",
-            ],
-        ),
-    }
-
-
 def _customer_field_schemas(*, nullable: bool) -> dict[str, Any]:
-    build = _nullable_string if nullable else _string
+    build = nullable_string if nullable else string
     metadata: dict[str, Any] = {
         "type": ["object", "null"] if nullable else "object",
         "maxProperties": 50,
@@ -390,34 +263,34 @@ def _customer_schemas() -> dict[str, Any]:
         'sets a new unique external id (`null` or `""` removes it).'
     )
     return {
-        "Customer": _object(
+        "Customer": object_schema(
             {
-                "_id": _customer_id("Customer id."),
+                "_id": customer_id("Customer id."),
                 "externalId": customer_fields["externalId"],
-                "companyId": _string(
+                "companyId": string(
                     "The owning company.", pattern=COMPANY_ID_PATTERN, examples=["cmp_demo01"]
                 ),
                 "name": customer_fields["name"],
                 "email": customer_fields["email"],
                 "mobile": customer_fields["mobile"],
                 "metadata": customer_fields["metadata"],
-                "createdAt": _timestamp("Creation time."),
-                "updatedAt": _timestamp("Last change."),
+                "createdAt": timestamp("Creation time."),
+                "updatedAt": timestamp("Last change."),
             },
             required=["_id", "companyId", "createdAt", "updatedAt"],
             description="A customer of the company's directory. Absent fields are omitted, "
             "never null.",
         ),
-        "CustomerWriteRequest": _object(
+        "CustomerWriteRequest": object_schema(
             write_fields,
             description="All fields optional. Empty strings and nulls are not stored. A "
             "duplicate `externalId` is a 422 on `externalId` (`This value is already taken.`). "
             "Unknown fields are ignored.",
         ),
         "CustomerUpdateRequest": {
-            **_object(
+            **object_schema(
                 {
-                    "id": _customer_id("Locates the customer; wins over `externalId`."),
+                    "id": customer_id("Locates the customer; wins over `externalId`."),
                     **update_fields,
                 },
                 description="Locate by `id` or `externalId` (`id` wins), then change only "
@@ -431,16 +304,16 @@ def _customer_schemas() -> dict[str, Any]:
 
 def _request_schemas() -> dict[str, Any]:
     return {
-        "BookTicketRequest": _object(
+        "BookTicketRequest": object_schema(
             {
-                "serviceId": _entity_id("The service to book."),
-                "groupOfServiceId": _entity_id("The service's group (must match)."),
+                "serviceId": entity_id("The service to book."),
+                "groupOfServiceId": entity_id("The service's group (must match)."),
                 "time": _request_time(
                     "Appointment start; must be in the future and the start of a free slot. "
                     "Absent: a walk-in ticket."
                 ),
-                "customerId": _customer_id("The customer (required for appointments)."),
-                "customerExternalId": _string(
+                "customerId": customer_id("The customer (required for appointments)."),
+                "customerExternalId": string(
                     "The customer by external id; if `customerId` is also sent they must name "
                     "the same customer.",
                     maxLength=64,
@@ -451,17 +324,17 @@ def _request_schemas() -> dict[str, Any]:
                     "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
                     "description": "At most 20 keys with scalar values; stored on the ticket.",
                 },
-                "location": _ref("Location"),
+                "location": ref("Location"),
             },
             required=["serviceId", "groupOfServiceId"],
             description="Unknown fields are ignored.",
         ),
         "ChangeTimeRequest": {
-            **_object(
+            **object_schema(
                 {
                     "time": _request_time("The new appointment start; same rules as booking."),
-                    "customerId": _customer_id("Must be the ticket's customer."),
-                    "customerExternalId": _string("Must be the ticket's customer.", maxLength=64),
+                    "customerId": customer_id("Must be the ticket's customer."),
+                    "customerExternalId": string("Must be the ticket's customer.", maxLength=64),
                 },
                 required=["time"],
                 description="`customerId` or `customerExternalId` is required (422 "
@@ -474,14 +347,14 @@ def _request_schemas() -> dict[str, Any]:
 
 def _response_schemas() -> dict[str, Any]:
     return {
-        "BranchListResponse": _success_envelope(_array_of("Branch")),
-        "BranchTreeResponse": _success_envelope(_array_of("BranchTreeGroup")),
-        "SlotListResponse": _success_envelope(_array_of("Slot")),
-        "TicketResponse": _success_envelope(_ref("Ticket")),
+        "BranchListResponse": success_envelope(array_of("Branch")),
+        "BranchTreeResponse": success_envelope(array_of("BranchTreeGroup")),
+        "SlotListResponse": success_envelope(array_of("Slot")),
+        "TicketResponse": success_envelope(ref("Ticket")),
         "TicketPageResponse": _paginated_envelope("Ticket"),
-        "CustomerResponse": _success_envelope(_ref("Customer")),
+        "CustomerResponse": success_envelope(ref("Customer")),
         "CustomerPageResponse": _paginated_envelope("Customer"),
-        "EmptyResponse": _success_envelope({"type": "null"}),
+        "EmptyResponse": success_envelope({"type": "null"}),
     }
 
 
@@ -489,7 +362,7 @@ def _schemas() -> dict[str, Any]:
     return {
         **_envelope_schemas(),
         **_catalog_schemas(),
-        **_ticket_schemas(),
+        **ticket_schemas(),
         **_customer_schemas(),
         **_request_schemas(),
         **_response_schemas(),
@@ -511,16 +384,6 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
     }
 
 
-def _path(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": schema,
-    }
-
-
 def _page_limit(maximum: int) -> dict[str, Any]:
     return _query(
         "limit",
@@ -532,14 +395,7 @@ def _page_limit(maximum: int) -> dict[str, Any]:
 
 def _parameters() -> dict[str, Any]:
     return {
-        "XLocale": {
-            "name": "X-Locale",
-            "in": "header",
-            "required": False,
-            "description": "Response language. `en` (default) or `ar`; a region tag such as "
-            "`ar-BH` counts as `ar`; empty, absent or unknown values fall back to `en`.",
-            "schema": {"type": "string", "enum": ["en", "ar"], "default": "en"},
-        },
+        "XLocale": locale_parameter(),
         "IdempotencyKey": {
             "name": "Idempotency-Key",
             "in": "header",
@@ -557,11 +413,11 @@ def _parameters() -> dict[str, Any]:
             "is a 200 with `data: []`.",
         ),
         "CustomerIdQuery": _query(
-            "id", _customer_id("Customer id."), "Customer id; wins over `externalId`."
+            "id", customer_id("Customer id."), "Customer id; wins over `externalId`."
         ),
         "CustomerExternalIdQuery": _query(
             "externalId",
-            _string(maxLength=64),
+            string(maxLength=64),
             "Customer external id; used when `id` is absent.",
         ),
     }
@@ -569,11 +425,7 @@ def _parameters() -> dict[str, Any]:
 
 def _headers() -> dict[str, Any]:
     return {
-        "XRequestId": {
-            "description": "Id of this request, echoed in the server logs. Quote it when "
-            "reporting a problem.",
-            "schema": {"type": "string"},
-        },
+        "XRequestId": request_id_header(),
         "IdempotentReplayed": {
             "description": "`true` when this response is a replay of a stored response for "
             "the same `Idempotency-Key`.",
@@ -652,17 +504,17 @@ _BOOKING_400 = (
 
 def _operations() -> tuple[_Op, ...]:
     def ticket_id() -> dict[str, Any]:
-        return _path(
+        return path_parameter(
             "id",
-            _entity_id("Ticket id."),
+            entity_id("Ticket id."),
             "Ticket id. Unknown (or another company's): 422 `error.id` `This value does not "
             "exist.`",
         )
 
     def customer_locators() -> tuple[dict[str, Any], ...]:
         return (
-            _ref("CustomerIdQuery", "parameters"),
-            _ref("CustomerExternalIdQuery", "parameters"),
+            ref("CustomerIdQuery", "parameters"),
+            ref("CustomerExternalIdQuery", "parameters"),
         )
 
     return (
@@ -692,9 +544,9 @@ def _operations() -> tuple[_Op, ...]:
             success_schema="BranchTreeResponse",
             success_message="Branch tree fetched successfully.",
             parameters=(
-                _path(
+                path_parameter(
                     "branchId",
-                    _entity_id("Branch id."),
+                    entity_id("Branch id."),
                     "Branch id. Unknown (or another company's): 422 "
                     "`error.branchId` `This value does not exist.`",
                 ),
@@ -715,10 +567,12 @@ def _operations() -> tuple[_Op, ...]:
             success_schema="SlotListResponse",
             success_message="Slots fetched successfully.",
             parameters=(
-                _path("id", _entity_id("Service id."), "Service id. Unknown: 422 `error.id`."),
+                path_parameter(
+                    "id", entity_id("Service id."), "Service id. Unknown: 422 `error.id`."
+                ),
                 _query(
                     "date",
-                    _string(format="date", pattern=DATE_PATTERN),
+                    string(format="date", pattern=DATE_PATTERN),
                     "Day to list, `YYYY-MM-DD`; default today in the branch's time zone. "
                     "Malformed or in the past: 422 `error.date`.",
                 ),
@@ -817,7 +671,7 @@ def _operations() -> tuple[_Op, ...]:
             success_message="Customers fetched successfully.",
             secret_only=True,
             not_found=False,
-            parameters=(_ref("Page", "parameters"), _page_limit(100)),
+            parameters=(ref("Page", "parameters"), _page_limit(100)),
         ),
         _Op(
             operation_id="getCustomer",
@@ -874,7 +728,7 @@ def _operations() -> tuple[_Op, ...]:
             success_status="200",
             success_schema="TicketPageResponse",
             success_message="Customer tickets fetched successfully.",
-            parameters=(*customer_locators(), _ref("Page", "parameters"), _page_limit(10)),
+            parameters=(*customer_locators(), ref("Page", "parameters"), _page_limit(10)),
         ),
     )
 
@@ -882,15 +736,15 @@ def _operations() -> tuple[_Op, ...]:
 def _response(
     description: str, schema: str, *, idempotent: bool, extra_headers: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    headers: dict[str, Any] = {"X-Request-Id": _ref("XRequestId", "headers")}
+    headers: dict[str, Any] = {"X-Request-Id": ref("XRequestId", "headers")}
     if idempotent:
-        headers["Idempotent-Replayed"] = _ref("IdempotentReplayed", "headers")
+        headers["Idempotent-Replayed"] = ref("IdempotentReplayed", "headers")
     for name in extra_headers:
-        headers[name] = _ref(name.replace("-", ""), "headers")
+        headers[name] = ref(name.replace("-", ""), "headers")
     return {
         "description": description,
         "headers": headers,
-        "content": {JSON: {"schema": _ref(schema)}},
+        "content": {JSON: {"schema": ref(schema)}},
     }
 
 
@@ -965,9 +819,9 @@ def _operation(op: _Op, implemented: frozenset[str]) -> dict[str, Any]:
             "**Planned** — not implemented yet; the server currently answers 404 for this "
             "route.\n\n" + description
         )
-    parameters: list[dict[str, Any]] = [*op.parameters, _ref("XLocale", "parameters")]
+    parameters: list[dict[str, Any]] = [*op.parameters, ref("XLocale", "parameters")]
     if op.method in {"POST", "PUT", "DELETE"}:
-        parameters.append(_ref("IdempotencyKey", "parameters"))
+        parameters.append(ref("IdempotencyKey", "parameters"))
     security: list[dict[str, list[str]]] = [{SECRET_SCHEME: []}]
     if not op.secret_only:
         security.insert(0, {PUBLIC_SCHEME: []})
@@ -982,7 +836,7 @@ def _operation(op: _Op, implemented: frozenset[str]) -> dict[str, Any]:
     if op.request_body:
         operation["requestBody"] = {
             "required": True,
-            "content": {JSON: {"schema": _ref(op.request_body)}},
+            "content": {JSON: {"schema": ref(op.request_body)}},
         }
     operation["responses"] = _responses(op, planned)
     operation["x-taboor-status"] = "planned" if planned else "implemented"
