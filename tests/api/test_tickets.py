@@ -3,7 +3,7 @@ is pinned to Sunday 2026-06-07 10:00 in Bahrain (07:00 UTC) unless a test moves 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -740,10 +740,35 @@ async def test_change_time_refusals(
     assert done.json() == invalid({"id": "This ticket can no longer be rescheduled."})
 
 
+async def open_counter(
+    engine: AsyncEngine, counter_id: str, agent: str, at: datetime, company_id: str = "cmp_bank01"
+) -> None:
+    """An agent (a staff user, created here) holds ``counter_id`` from ``at``."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.staff_users.insert().values(
+                id=agent,
+                company_id=company_id,
+                username=agent,
+                name=agent,
+                role="agent",
+                password_hash="-",
+                active=True,
+                created_at=at,
+            )
+        )
+        await connection.execute(
+            t.counters.update()
+            .where(t.counters.c.id == counter_id)
+            .values(held_by=agent, opened_at=at)
+        )
+
+
 async def test_waiting_time_learns_from_recent_real_service_times(
     client: httpx.AsyncClient, bank: CompanyKeys, engine: AsyncEngine, clock: MutableClock
 ) -> None:
     now = clock.now
+    await open_counter(engine, "zctr000001", "usr_teller1", now)
     # Served today in 10 and 20 minutes; one served 8 days ago (outside the window, 60 min).
     for number, minutes, days_ago in ((90, 10, 0), (91, 20, 0), (92, 60, 8)):
         finished = now - timedelta(days=days_ago, minutes=30)
@@ -757,9 +782,66 @@ async def test_waiting_time_learns_from_recent_real_service_times(
     await book(client, bank, WITHDRAW)
     second = (await book(client, bank, WITHDRAW)).json()["data"]
     assert second["queueSize"] == 1
-    assert second["waitingTime"] == 15  # 1 ahead × mean(10, 20) / 1 counter
+    assert second["waitingTime"] == 15  # 1 ahead × mean(10, 20) / 1 open counter
     # A service no counter serves still divides by at least one.
     clock.set("2026-06-07T06:30:00Z")
     forex = {"serviceId": "zforex0001", "groupOfServiceId": "ztellers01"}
     await book(client, bank, forex)
     assert (await book(client, bank, forex)).json()["data"]["waitingTime"] == 5
+
+
+async def test_waiting_time_divides_by_the_open_counters_serving_the_service(
+    client: httpx.AsyncClient, bank: CompanyKeys, engine: AsyncEngine, clock: MutableClock
+) -> None:
+    """c counts counters held by someone with the service enabled (design §2), at
+    least 1: a counter configured for the service but closed, or open with the
+    service switched off, does not shorten the wait."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.counters.insert().values(
+                id="zctr000002",
+                company_id="cmp_bank01",
+                branch_id="zallaq0001",
+                name={"en": "Counter 2"},
+                position=2,
+            )
+        )
+        await connection.execute(
+            t.counter_services.insert().values(counter_id="zctr000002", service_id="zwithdraw1")
+        )
+    for _ in range(4):
+        last = (await book(client, bank, WITHDRAW)).json()["data"]
+    assert last["queueSize"] == 3
+
+    async def waiting_time() -> int:
+        response = await client.get(f"{API}/tickets/{last['id']}", headers=bank.headers())
+        return int(response.json()["data"]["waitingTime"])
+
+    async def enable(counter_id: str, enabled: bool) -> None:
+        cs = t.counter_services.c
+        async with engine.begin() as connection:
+            await connection.execute(
+                t.counter_services.update()
+                .where(cs.counter_id == counter_id, cs.service_id == "zwithdraw1")
+                .values(enabled=enabled)
+            )
+
+    # Two counters configured, both closed: as for one (3 × 5 / 1).
+    assert await waiting_time() == 15
+    await open_counter(engine, "zctr000001", "usr_teller1", clock.now)
+    assert await waiting_time() == 15
+    await open_counter(engine, "zctr000002", "usr_teller2", clock.now)
+    assert await waiting_time() == 8  # round(3 × 5 / 2)
+    # Counter 2 stays open but stops taking withdrawals; then takes them again.
+    await enable("zctr000002", False)
+    assert await waiting_time() == 15
+    await enable("zctr000002", True)
+    assert await waiting_time() == 8
+    # Counter 1 closes.
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.counters.update()
+            .where(t.counters.c.id == "zctr000001")
+            .values(held_by=None, opened_at=None)
+        )
+    assert await waiting_time() == 15

@@ -3,8 +3,11 @@
 ``waitingTime = round(queueSize × m / c)`` where ``m`` is the mean real service time
 (``serving_at`` → served) of the last 20 tickets served for the service at the branch
 in the past 7 days, falling back to the service's ``avgServiceMinutes``, and ``c`` the
-counters serving it (at least 1). Until counters can be opened and closed by staff,
-every counter configured for the service counts as open.
+open counters serving it, at least 1. A counter is open while a staff user holds it
+(``counters.held_by``), and serves the service while its ``counter_services`` row for
+it is ``enabled`` (the agent's choice among the services the company file lets it
+take). Closed counters, and open ones that have switched the service off, do not
+shorten anyone's wait; with none serving, the estimate is as for one counter.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ SAMPLE_WINDOW = timedelta(days=7)
 
 
 def estimate_minutes(queue_size: int, mean_minutes: float, counters: int) -> int:
+    """``round(queue_size × mean_minutes / max(1, counters))`` (Python's round: halves
+    go to the even neighbour)."""
     return round(queue_size * mean_minutes / max(1, counters))
 
 
@@ -46,8 +51,20 @@ def queue_size_column(ticket: Any) -> ColumnElement[int]:
 
 
 def serving_counters_column(ticket: Any) -> ColumnElement[int]:
-    cs = t.counter_services.c
-    return select(func.count()).where(cs.service_id == ticket.c.service_id).scalar_subquery()
+    """Correlated count of the open counters serving ``ticket``'s service now: held by
+    someone, with the service enabled. One index range on ``counter_services`` by
+    service, then each counter by its key."""
+    cs, counter = t.counter_services.c, t.counters.c
+    return (
+        select(func.count())
+        .select_from(t.counter_services.join(t.counters, counter.id == cs.counter_id))
+        .where(
+            cs.service_id == ticket.c.service_id,
+            cs.enabled.is_(True),
+            counter.held_by.is_not(None),
+        )
+        .scalar_subquery()
+    )
 
 
 _tk = t.tickets.c
