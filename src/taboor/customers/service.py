@@ -107,6 +107,16 @@ async def find_customer_id(
     return await connection.scalar(select(c.id).where(_match(company_id, locator)))
 
 
+async def find_customer_name(
+    connection: AsyncConnection, company_id: str, locator: Locator
+) -> tuple[str, str | None] | None:
+    """The customer's id and name (what a ticket shows of its customer), or None."""
+    row = (
+        await connection.execute(select(c.id, c.name).where(_match(company_id, locator)))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
 def _page_statement(*, newest_first: bool) -> Any:
     """A page of a company's customers: the ids come from the ``(company_id, created_at,
     id)`` index alone (index-only, however deep the page), then only those rows are

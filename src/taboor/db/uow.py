@@ -12,7 +12,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -43,6 +43,12 @@ def is_retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
+def is_foreign_key_violation(error: DBAPIError) -> bool:
+    if sqlstate_of(error) == "23503":
+        return True
+    return "FOREIGN KEY constraint failed" in str(error.orig)
+
+
 def is_unique_violation(error: DBAPIError) -> bool:
     if sqlstate_of(error) == "23505":
         return True
@@ -68,17 +74,51 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
         yield connection
 
 
+async def retry_when_safe(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run ``attempt`` (a whole unit of work) again while the database reports a
+    failure that is safe to retry."""
+    for number in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return await attempt()
+        except DBAPIError as error:
+            if number == MAX_ATTEMPTS or not is_retryable(error):
+                raise
+        # Jittered backoff so colliding transactions do not collide again in lockstep.
+        await asyncio.sleep(random.uniform(0, 0.005 * 2**number))
+    raise AssertionError("unreachable")
+
+
 async def run_in_transaction(
     engine: AsyncEngine, work: Callable[[AsyncConnection], Awaitable[T]]
 ) -> T:
     """Run ``work`` in a write transaction, retrying the whole of it when that is safe."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
+
+    async def attempt() -> T:
+        async with write_transaction(engine) as connection:
+            return await work(connection)
+
+    return await retry_when_safe(attempt)
+
+
+async def run_in_transaction_on(
+    connection: AsyncConnection, work: Callable[[AsyncConnection], Awaitable[T]]
+) -> T:
+    """``run_in_transaction`` on a connection already checked out for reads (saves a
+    checkout): it leaves autocommit for the transaction and returns to it after."""
+    autocommit = connection.dialect.name == "postgresql"
+    during: dict[str, Any] = {WRITE_OPTION: True}
+    after: dict[str, Any] = {WRITE_OPTION: False}
+    if autocommit:
+        during["isolation_level"], after["isolation_level"] = "READ COMMITTED", "AUTOCOMMIT"
+
+    async def attempt() -> T:
+        if connection.in_transaction():  # SQLite's reads began one; end it first
+            await connection.rollback()
+        await connection.execution_options(**during)
         try:
-            async with write_transaction(engine) as connection:
+            async with connection.begin():
                 return await work(connection)
-        except DBAPIError as error:
-            if attempt == MAX_ATTEMPTS or not is_retryable(error):
-                raise
-        # Jittered backoff so colliding transactions do not collide again in lockstep.
-        await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
-    raise AssertionError("unreachable")
+        finally:
+            await connection.execution_options(**after)
+
+    return await retry_when_safe(attempt)

@@ -1,8 +1,9 @@
 """Booking walk-in tickets and appointments (spec §2 POST /tickets/book).
 
-One transaction per booking: check the rules, take an appointment place, draw the
-day's next number, insert the ticket and its first event. Any refusal after a place or
-a number was taken rolls both back, so neither ever leaks.
+Check the rules, take an appointment place, draw the day's next number, insert the
+ticket and its first event, atomically: any refusal after a place or a number was
+taken rolls both back, so neither ever leaks. The answer is built from what booking
+read and wrote, without reading the ticket back.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from taboor.customers.service import Locator, find_customer_id
-from taboor.db.uow import is_unique_violation, run_in_transaction
+from taboor.customers.service import Locator, find_customer_name
+from taboor.db.uow import (
+    is_foreign_key_violation,
+    is_unique_violation,
+    read_connection,
+    retry_when_safe,
+    run_in_transaction_on,
+)
 from taboor.tickets.errors import BookingRefusedError, TicketFieldError
+from taboor.tickets.eta import ServiceTimes, estimate_minutes
 from taboor.tickets.events import Actor
 from taboor.tickets.places import insert_numbered_ticket, take_place
 from taboor.tickets.services import BookableService, load_bookable_service
+from taboor.tickets.views import TicketView, format_ticket_number
 
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -63,33 +72,132 @@ class BookingRequest:
 
 async def resolve_customer(
     connection: AsyncConnection, company_id: str, ref: CustomerRef
-) -> str | None:
-    """The customer's id, or None when none was named."""
+) -> tuple[str, str | None] | None:
+    """The customer's id and name, or None when none was named."""
     by_id = by_external = None
     if ref.id is not None:
-        by_id = await find_customer_id(connection, company_id, Locator("id", ref.id))
+        by_id = await find_customer_name(connection, company_id, Locator("id", ref.id))
         if by_id is None:
             raise TicketFieldError("customerId", "does_not_exist")
     if ref.external_id is not None:
-        by_external = await find_customer_id(
+        by_external = await find_customer_name(
             connection, company_id, Locator("externalId", ref.external_id)
         )
         if by_external is None:
             raise TicketFieldError("customerExternalId", "does_not_exist")
-    if by_id is not None and by_external is not None and by_id != by_external:
+    if by_id is not None and by_external is not None and by_id[0] != by_external[0]:
         raise TicketFieldError("customerExternalId", "customer_conflict")
     return by_id or by_external
 
 
-async def _load_service(
-    connection: AsyncConnection, company_id: str, request: BookingRequest, now: datetime
-) -> BookableService:
-    service = await load_bookable_service(connection, company_id, request.service_id, now)
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """Everything decided before anything is written."""
+
+    service: BookableService
+    customer: tuple[str, str | None] | None
+    prefix: str
+    status: str
+    queue_at: datetime
+    waiting_time: int | None  # a walk-in's estimate, from the queue it joins
+
+
+async def _decide(
+    connection: AsyncConnection,
+    company_id: str,
+    request: BookingRequest,
+    now: datetime,
+    service_times: ServiceTimes,
+) -> _Decision:
+    """Check every rule (reads only); refusals raise."""
+    walk_in = request.time is None
+    service = await load_bookable_service(
+        connection, company_id, request.service_id, now, with_queue=walk_in
+    )
     if service is None:
         raise TicketFieldError("serviceId", "does_not_exist")
     if service.group_id != request.group_id:
         raise TicketFieldError("groupOfServiceId", "group_mismatch")
-    return service
+    customer = await resolve_customer(connection, company_id, request.customer)
+    if request.time is None:
+        if not service.walk_in:
+            raise BookingRefusedError("no_walk_in")
+        if not service.open_for_walk_ins(now):
+            raise BookingRefusedError("service_closed")
+        assert service.queue is not None
+        mean = await service_times.mean(connection, service.id, service.avg_service_minutes, now)
+        estimate = estimate_minutes(service.queue.waiting, mean, service.queue.open_counters)
+        return _Decision(service, customer, service.prefix, "waiting", now, estimate)
+    rules = service.appointment
+    if rules is None:
+        raise TicketFieldError("serviceId", "no_appointments")
+    if customer is None:
+        raise TicketFieldError("customerId", "customer_required")
+    if request.time <= now:
+        raise TicketFieldError("time", "time_past")
+    if not service.is_slot_start(request.time, now):
+        raise BookingRefusedError("time_unavailable")
+    return _Decision(service, customer, rules.prefix, "upcoming", request.time, None)
+
+
+async def _write(
+    connection: AsyncConnection,
+    company_id: str,
+    request: BookingRequest,
+    decision: _Decision,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+) -> int:
+    """Take the place (an appointment), draw the number, insert the ticket and its first
+    event; the number."""
+    service = decision.service
+    if request.time is not None:
+        assert service.appointment is not None
+        if not await take_place(connection, service.id, request.time, service.appointment.capacity):
+            raise BookingRefusedError("slot_full")
+    day = decision.queue_at.astimezone(service.zone).date()
+    ticket = {
+        "id": ticket_id,
+        "company_id": company_id,
+        "branch_id": service.branch_id,
+        "group_id": service.group_id,
+        "service_id": service.id,
+        "customer_id": decision.customer[0] if decision.customer else None,
+        "type": "sequential" if request.time is None else "appointment",
+        "status": decision.status,
+        "prefix": decision.prefix,
+        "day": day,
+        "service_day": day,
+        "time": request.time,
+        "queue_at": decision.queue_at,
+        "status_at": now,
+        "booked_at": now,
+        "options": request.options,
+        "lat": request.location[0] if request.location else None,
+        "lng": request.location[1] if request.location else None,
+    }
+    event = {
+        "company_id": company_id,
+        "ticket_id": ticket_id,
+        "from_status": None,
+        "to_status": decision.status,
+        "at": now,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "source": actor.source,
+    }
+    try:
+        return await insert_numbered_ticket(connection, ticket, event)
+    except IntegrityError as error:
+        if is_duplicate_active(error):
+            raise BookingRefusedError("duplicate_active") from None
+        if is_foreign_key_violation(error):
+            # The customer (or the service, with its company) was deleted after we read
+            # it: what the caller named no longer exists.
+            field = "customerId" if decision.customer else "serviceId"
+            raise TicketFieldError(field, "does_not_exist") from None
+        raise
 
 
 async def book_ticket(
@@ -98,69 +206,53 @@ async def book_ticket(
     request: BookingRequest,
     actor: Actor,
     now: datetime,
-) -> str:
-    """Book and return the new ticket's id, or raise a domain error (nothing written)."""
+    service_times: ServiceTimes | None = None,
+) -> TicketView:
+    """Book and return the new ticket as callers see it, or raise a domain error
+    (nothing written). One connection for the whole booking.
 
-    async def work(connection: AsyncConnection) -> str:
-        service = await _load_service(connection, company_id, request, now)
-        customer_id = await resolve_customer(connection, company_id, request.customer)
-        if request.time is None:
-            if not service.walk_in:
-                raise BookingRefusedError("no_walk_in")
-            if not service.open_for_walk_ins(now):
-                raise BookingRefusedError("service_closed")
-            prefix, status, queue_at = service.prefix, "waiting", now
+    On PostgreSQL a walk-in is decided from autocommit reads and then written by one
+    statement (number, ticket and event), which is a transaction by itself: no
+    BEGIN/COMMIT round trips, and the day's number row is locked only while that
+    statement runs. Everything else (appointments, which also take a place; SQLite)
+    runs as one write transaction, decisions included."""
+    times = service_times or ServiceTimes()
+    ticket_id = new_ticket_id()
+
+    async def whole(connection: AsyncConnection) -> tuple[_Decision, int]:
+        decision = await _decide(connection, company_id, request, now, times)
+        number = await _write(connection, company_id, request, decision, ticket_id, actor, now)
+        return decision, number
+
+    async with read_connection(engine) as connection:
+        if connection.dialect.name == "postgresql" and request.time is None:
+            decision = await _decide(connection, company_id, request, now, times)
+            number = await retry_when_safe(
+                lambda: _write(connection, company_id, request, decision, ticket_id, actor, now)
+            )
         else:
-            rules = service.appointment
-            if rules is None:
-                raise TicketFieldError("serviceId", "no_appointments")
-            if customer_id is None:
-                raise TicketFieldError("customerId", "customer_required")
-            if request.time <= now:
-                raise TicketFieldError("time", "time_past")
-            if not service.is_slot_start(request.time, now):
-                raise BookingRefusedError("time_unavailable")
-            if not await take_place(connection, service.id, request.time, rules.capacity):
-                raise BookingRefusedError("slot_full")
-            prefix, status, queue_at = rules.prefix, "upcoming", request.time
-        day = queue_at.astimezone(service.zone).date()
-        ticket_id = new_ticket_id()
-        ticket = {
-            "id": ticket_id,
-            "company_id": company_id,
-            "branch_id": service.branch_id,
-            "group_id": service.group_id,
-            "service_id": service.id,
-            "customer_id": customer_id,
-            "type": "sequential" if request.time is None else "appointment",
-            "status": status,
-            "prefix": prefix,
-            "day": day,
-            "service_day": day,
-            "time": request.time,
-            "queue_at": queue_at,
-            "status_at": now,
-            "booked_at": now,
-            "options": request.options,
-            "lat": request.location[0] if request.location else None,
-            "lng": request.location[1] if request.location else None,
-        }
-        event = {
-            "company_id": company_id,
-            "ticket_id": ticket_id,
-            "from_status": None,
-            "to_status": status,
-            "at": now,
-            "actor_kind": actor.kind,
-            "actor_id": actor.id,
-            "source": actor.source,
-        }
-        try:
-            await insert_numbered_ticket(connection, ticket, event)
-        except IntegrityError as error:
-            if is_duplicate_active(error):
-                raise BookingRefusedError("duplicate_active") from None
-            raise
-        return ticket_id
+            decision, number = await run_in_transaction_on(connection, whole)
+    return _view(ticket_id, number, request, decision, now)
 
-    return await run_in_transaction(engine, work)
+
+def _view(
+    ticket_id: str, number: int, request: BookingRequest, decision: _Decision, now: datetime
+) -> TicketView:
+    service = decision.service
+    branch_names, group_names, service_names = service.names
+    waiting = decision.status == "waiting"
+    return TicketView(
+        id=ticket_id,
+        ticket_number=format_ticket_number(decision.prefix, number),
+        status=decision.status,
+        status_at=now,
+        type="sequential" if request.time is None else "appointment",
+        time=request.time,
+        booked_at=now,
+        branch=(service.branch_id, branch_names),
+        service=(service.id, service_names),
+        group=(service.group_id, group_names),
+        customer=decision.customer,
+        queue_size=service.queue.waiting if waiting and service.queue else None,
+        waiting_time=decision.waiting_time if waiting else None,
+    )

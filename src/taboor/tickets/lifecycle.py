@@ -91,7 +91,7 @@ async def change_time(
             named = await resolve_customer(connection, company_id, customer)
         except TicketFieldError:
             named = None
-        if named is None or named != current.customer_id:
+        if named is None or named[0] != current.customer_id:
             raise TicketFieldError("customerId", "customer_mismatch")
         if new_time <= now:
             raise TicketFieldError("time", "time_past")

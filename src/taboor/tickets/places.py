@@ -144,16 +144,22 @@ def _numbered_ticket_statement() -> Any:
                 numbered.c.last_number,
             ),
         )
-        .returning(tickets.id)
+        .returning(tickets.id, tickets.number)
         .cte("inserted")
     )
-    return t.ticket_events.insert().from_select(
-        [*EVENT_COLUMNS, "ticket_id"],
-        select(
-            *(bindparam(f"e_{name}", type_=events[name].type) for name in EVENT_COLUMNS),
-            inserted.c.id,
-        ),
+    logged = (
+        t.ticket_events.insert()
+        .from_select(
+            [*EVENT_COLUMNS, "ticket_id"],
+            select(
+                *(bindparam(f"e_{name}", type_=events[name].type) for name in EVENT_COLUMNS),
+                inserted.c.id,
+            ),
+        )
+        .cte("logged")
     )
+    # A data-modifying CTE runs to completion whether or not the main query reads it.
+    return select(inserted.c.number).add_cte(logged)
 
 
 _NUMBERED_TICKET = _numbered_ticket_statement()
@@ -161,21 +167,24 @@ _NUMBERED_TICKET = _numbered_ticket_statement()
 
 async def insert_numbered_ticket(
     connection: AsyncConnection, ticket: dict[str, Any], event: dict[str, Any]
-) -> None:
-    """Draw the day's next number and insert the ticket with it, plus its first event.
+) -> int:
+    """Draw the day's next number and insert the ticket with it, plus its first event;
+    the number.
 
     The number row stays locked from the draw until commit, so this is the booking's
     bottleneck under load: on PostgreSQL the three writes go in one statement (one
-    round trip under the lock instead of three). SQLite runs one writer at a time
-    anyway, so there the plain statements do. ``ticket`` holds ``TICKET_COLUMNS``,
-    ``event`` ``EVENT_COLUMNS`` and ``ticket_id``.
+    round trip under the lock instead of three), which is a whole transaction by
+    itself when run in autocommit (a walk-in: the lock then lasts only as long as the
+    statement). SQLite runs one writer at a time anyway, so there the plain statements
+    do. ``ticket`` holds ``TICKET_COLUMNS``, ``event`` ``EVENT_COLUMNS`` and
+    ``ticket_id``.
     """
     if connection.dialect.name != "postgresql":
         key = {name: ticket[name] for name in ("branch_id", "prefix", "day")}
         number = await next_ticket_number(connection, **key)
         await connection.execute(t.tickets.insert().values(**ticket, number=number))
         await connection.execute(t.ticket_events.insert().values(**event))
-        return
+        return number
     parameters = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
     parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
-    await connection.execute(_NUMBERED_TICKET, parameters)
+    return int((await connection.execute(_NUMBERED_TICKET, parameters)).scalar_one())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, bindparam, cast, func, select
@@ -25,6 +26,19 @@ class AppointmentRules:
     hours: WeeklyHours
 
 
+Names = dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNow:
+    """The service's queue as booking found it, for the new ticket's estimate: the
+    waiting tickets queued up to that moment (all ahead of a walk-in booked now) and the
+    open counters taking the service."""
+
+    waiting: int
+    open_counters: int
+
+
 @dataclass(frozen=True, slots=True)
 class BookableService:
     id: str
@@ -37,6 +51,9 @@ class BookableService:
     walk_in_hours: WeeklyHours | None
     appointment: AppointmentRules | None
     closures: frozenset[date]
+    names: tuple[Names, Names, Names]  # branch, group, service
+    avg_service_minutes: int
+    queue: QueueNow | None = None
 
     def open_for_walk_ins(self, now: datetime) -> bool:
         if not is_open_at(now, self.zone, self.branch_hours, self.closures):
@@ -68,6 +85,7 @@ class BookableService:
 
 
 _s, _g, _b, _bc = t.services.c, t.service_groups.c, t.branches.c, t.branch_closures.c
+_tk, _c, _cs = t.tickets.c, t.counters.c, t.counter_services.c
 # Built once (statement construction is a measurable share of a booking's CPU).
 # The branch's closures from a given day on, as "YYYY-MM-DD,…" in the same row: one
 # round trip brings everything booking needs to know.
@@ -76,8 +94,27 @@ _CLOSURES_FROM = (
     .where(_bc.branch_id == _s.branch_id, _bc.day >= bindparam("since", type_=_bc.day.type))
     .scalar_subquery()
 )
-_BOOKABLE_SERVICE = (
-    select(
+# With the queue: the waiting tickets queued up to now (one range of the queue index)
+# and the open counters taking the service (design.md §2's ``c``).
+_WAITING_UP_TO_NOW = (
+    select(func.count())
+    .where(
+        _tk.service_id == _s.id,
+        _tk.status == "waiting",
+        _tk.queue_at <= bindparam("now", type_=_tk.queue_at.type),
+    )
+    .scalar_subquery()
+)
+_OPEN_COUNTERS = (
+    select(func.count())
+    .select_from(t.counter_services.join(t.counters, _c.id == _cs.counter_id))
+    .where(_cs.service_id == _s.id, _cs.enabled.is_(True), _c.held_by.is_not(None))
+    .scalar_subquery()
+)
+
+
+def _bookable_service(*, with_queue: bool) -> Any:
+    columns = [
         _s.id,
         _s.group_id,
         _s.branch_id,
@@ -90,33 +127,55 @@ _BOOKABLE_SERVICE = (
         _s.horizon_days,
         _s.min_notice_minutes,
         _s.appointment_hours,
+        _s.avg_service_minutes,
         _b.timezone,
         _b.hours,
+        _b.name.label("branch_name"),
+        _g.name.label("group_name"),
+        _s.name.label("service_name"),
         _CLOSURES_FROM.label("closures"),
+    ]
+    if with_queue:
+        columns += [_WAITING_UP_TO_NOW.label("waiting"), _OPEN_COUNTERS.label("open_counters")]
+    return (
+        select(*columns)
+        .join(t.service_groups, _g.id == _s.group_id)
+        .join(t.branches, _b.id == _s.branch_id)
+        .where(
+            _s.id == bindparam("service_id"),
+            _s.company_id == bindparam("company_id"),
+            _s.active.is_(True),
+            _g.active.is_(True),
+            _b.active.is_(True),
+        )
     )
-    .join(t.service_groups, _g.id == _s.group_id)
-    .join(t.branches, _b.id == _s.branch_id)
-    .where(
-        _s.id == bindparam("service_id"),
-        _s.company_id == bindparam("company_id"),
-        _s.active.is_(True),
-        _g.active.is_(True),
-        _b.active.is_(True),
-    )
-)
+
+
+_BOOKABLE_SERVICE = _bookable_service(with_queue=False)
+_BOOKABLE_SERVICE_AND_QUEUE = _bookable_service(with_queue=True)
 
 
 async def load_bookable_service(
-    connection: AsyncConnection, company_id: str, service_id: str, now: datetime
+    connection: AsyncConnection,
+    company_id: str,
+    service_id: str,
+    now: datetime,
+    *,
+    with_queue: bool = False,
 ) -> BookableService | None:
     """The active service (in an active group of an active branch) of this company,
-    with the branch's closures from yesterday (UTC) on: past ones never matter."""
-    parameters = {
+    with the branch's closures from yesterday (UTC) on: past ones never matter; and,
+    when asked, its queue at ``now`` (in the same round trip)."""
+    parameters: dict[str, Any] = {
         "service_id": service_id,
         "company_id": company_id,
         "since": now.date() - timedelta(days=1),
     }
-    row = (await connection.execute(_BOOKABLE_SERVICE, parameters)).first()
+    statement = _BOOKABLE_SERVICE
+    if with_queue:
+        statement = _BOOKABLE_SERVICE_AND_QUEUE
+        parameters["now"] = now
+    row = (await connection.execute(statement, parameters)).first()
     if row is None:
         return None
     closures = frozenset(date.fromisoformat(day) for day in (row.closures or "").split(",") if day)
@@ -146,4 +205,7 @@ async def load_bookable_service(
         walk_in_hours=hours_from_column(row.walk_in_hours) if row.walk_in_hours else None,
         appointment=appointment,
         closures=closures,
+        names=(row.branch_name, row.group_name, row.service_name),
+        avg_service_minutes=row.avg_service_minutes,
+        queue=QueueNow(int(row.waiting), int(row.open_counters)) if with_queue else None,
     )

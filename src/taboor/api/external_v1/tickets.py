@@ -135,13 +135,13 @@ async def list_slots(
 async def book(request: AnyRequest, call: NamedDependency[ExternalCall]) -> Response[bytes]:
     booking = booking_request(await json_object_body(request))
     try:
-        ticket_id = await book_ticket(
-            call.engine, call.company_id, booking, _actor(call), call.clock()
+        ticket = await book_ticket(
+            call.engine, call.company_id, booking, _actor(call), call.clock(), call.service_times
         )
     except DOMAIN_ERRORS as error:
         raise domain_error(error) from None
     message = "ticket.booked" if booking.time is None else "appointment.booked"
-    return success(call.text(message), await _ticket_body(call, ticket_id), 201)
+    return success(call.text(message), ticket_json(ticket, call), 201)
 
 
 @get("/tickets/{ticket_id:str}")
