@@ -1,5 +1,5 @@
-"""The ``/staff/v1`` router: login (no session needed) and everything behind a staff
-session token."""
+"""The ``/staff/v1`` router: login and the API's documentation (no session needed) and
+everything behind a staff session token."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from litestar.di import Provide
 
 from taboor.api.staff_v1.auth import provide_staff
 from taboor.api.staff_v1.counters import counter_handlers
+from taboor.api.staff_v1.docs import docs_route_handlers
 from taboor.api.staff_v1.tickets import ticket_handlers
 
 BASE_PATH = "/staff/v1"
@@ -19,7 +20,7 @@ SESSION_HANDLERS = [*counter_handlers, *ticket_handlers]
 
 
 def staff_router() -> Router:
-    handlers: list[object] = [*SESSION_HANDLERS]
+    handlers: list[object] = [*SESSION_HANDLERS, *docs_route_handlers]
     # TEMPORARY: login is being written alongside; mounted as soon as it exists.
     with contextlib.suppress(ImportError):
         handlers.extend(importlib.import_module("taboor.api.staff_v1.login").login_handlers)
