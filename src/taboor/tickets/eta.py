@@ -50,21 +50,26 @@ def queue_size_column(ticket: Any) -> ColumnElement[int]:
     )
 
 
-def serving_counters_column(ticket: Any) -> ColumnElement[int]:
-    """Correlated count of the open counters serving ``ticket``'s service now: held by
-    someone, with the service enabled. One index range on ``counter_services`` by
-    service, then each counter by its key."""
+def open_counters_of(service_id: ColumnElement[str]) -> ColumnElement[int]:
+    """Correlated count of the open counters serving the service ``service_id`` names
+    now: held by someone, with the service enabled. One index range on
+    ``counter_services`` by service, then each counter by its key."""
     cs, counter = t.counter_services.c, t.counters.c
     return (
         select(func.count())
         .select_from(t.counter_services.join(t.counters, counter.id == cs.counter_id))
         .where(
-            cs.service_id == ticket.c.service_id,
+            cs.service_id == service_id,
             cs.enabled.is_(True),
             counter.held_by.is_not(None),
         )
         .scalar_subquery()
     )
+
+
+def serving_counters_column(ticket: Any) -> ColumnElement[int]:
+    """``open_counters_of`` the service of ``ticket`` (a tickets alias)."""
+    return open_counters_of(ticket.c.service_id)
 
 
 _tk = t.tickets.c

@@ -14,6 +14,7 @@ from taboor.catalog.branches import hours_from_column, zone
 from taboor.db import tables as t
 from taboor.scheduling.hours import WeeklyHours, is_open_at
 from taboor.scheduling.slots import bookable_slot_starts
+from taboor.tickets.eta import open_counters_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class BookableService:
 
 
 _s, _g, _b, _bc = t.services.c, t.service_groups.c, t.branches.c, t.branch_closures.c
-_tk, _c, _cs = t.tickets.c, t.counters.c, t.counter_services.c
+_tk = t.tickets.c
 # Built once (statement construction is a measurable share of a booking's CPU).
 # The branch's closures from a given day on, as "YYYY-MM-DD,…" in the same row: one
 # round trip brings everything booking needs to know.
@@ -103,12 +104,6 @@ _WAITING_UP_TO_NOW = (
         _tk.status == "waiting",
         _tk.queue_at <= bindparam("now", type_=_tk.queue_at.type),
     )
-    .scalar_subquery()
-)
-_OPEN_COUNTERS = (
-    select(func.count())
-    .select_from(t.counter_services.join(t.counters, _c.id == _cs.counter_id))
-    .where(_cs.service_id == _s.id, _cs.enabled.is_(True), _c.held_by.is_not(None))
     .scalar_subquery()
 )
 
@@ -136,7 +131,10 @@ def _bookable_service(*, with_queue: bool) -> Any:
         _CLOSURES_FROM.label("closures"),
     ]
     if with_queue:
-        columns += [_WAITING_UP_TO_NOW.label("waiting"), _OPEN_COUNTERS.label("open_counters")]
+        columns += [
+            _WAITING_UP_TO_NOW.label("waiting"),
+            open_counters_of(_s.id).label("open_counters"),
+        ]
     return (
         select(*columns)
         .join(t.service_groups, _g.id == _s.group_id)
