@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
 from taboor.staff.accounts import create_staff
+from taboor.staff.throttle import Scope, failures
 
 PASSWORD = "correct horse battery"
 WRONG = "wrong horse battery"
@@ -27,6 +28,11 @@ async def make_staff(
     password: str = PASSWORD,
 ) -> str:
     return await create_staff(engine, company_id, username, name, role, password, branches, NOW)
+
+
+async def failures_of(engine: AsyncEngine, scope: Scope, subject: str) -> int:
+    async with engine.connect() as connection:
+        return await failures(connection, scope, subject)
 
 
 async def staff_row(engine: AsyncEngine, username: str) -> dict[str, object] | None:
