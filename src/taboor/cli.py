@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -11,6 +12,7 @@ from typing import TypeVar
 import click
 from rich.console import Console
 
+from taboor.clock import system_clock
 from taboor.db.engine import create_engine
 from taboor.db.migrate import upgrade_to_head
 from taboor.keys.service import (
@@ -25,6 +27,8 @@ from taboor.settings import DEFAULT_DATABASE_URL
 from taboor.setup.apply import ApplySummary, apply_company
 from taboor.setup.loader import demo_company_yaml, load_company_file, parse_company_yaml
 from taboor.setup.schema import CompanyFileError, CompanySpec
+from taboor.staff import accounts
+from taboor.staff.passwords import PasswordRuleError, check_password
 
 T = TypeVar("T")
 console = Console(highlight=False)
@@ -155,6 +159,140 @@ def keys_revoke(database_url: str, key_id: str) -> None:
         errors.print(f"[red]no active key {key_id!r}[/red]")
         raise SystemExit(1)
     console.print(f"revoked {key_id}")
+
+
+@main.group()
+def staff() -> None:
+    """Staff users (admins and counter agents): create, list, deactivate, passwords."""
+
+
+def _refuse(error: Exception) -> SystemExit:
+    # One plain line, never wrapped: operators grep these.
+    click.echo(f"error: {error}", err=True)
+    return SystemExit(1)
+
+
+def _read_password(from_stdin: bool) -> str:
+    """The new password: one line of stdin, or typed twice without echo."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+
+    def checked(value: str) -> str:
+        try:
+            check_password(value)
+        except PasswordRuleError as error:
+            raise click.UsageError(str(error)) from None
+        return value
+
+    password: str = click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True, value_proc=checked
+    )
+    return password
+
+
+_password_stdin = click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of stdin instead of prompting.",
+)
+
+
+@staff.command("create")
+@click.option("--company", "company_id", required=True, help="Company id, e.g. cmp_demo01.")
+@click.option("--username", required=True, help="Unique on this server; stored lower-cased.")
+@click.option("--name", required=True, help="The name shown to colleagues.")
+@click.option("--role", type=click.Choice(["admin", "agent"]), required=True)
+@click.option(
+    "--branch",
+    "branch_ids",
+    multiple=True,
+    help="A branch the user works at (repeat; an agent needs at least one).",
+)
+@_password_stdin
+@click.pass_obj
+def staff_create(
+    database_url: str,
+    company_id: str,
+    username: str,
+    name: str,
+    role: str,
+    branch_ids: tuple[str, ...],
+    password_stdin: bool,
+) -> None:
+    """Create a staff user and print its id."""
+    try:
+        # Refuse a bad username before asking for a password.
+        accounts.normalize_username(username)
+        password = _read_password(password_stdin)
+        staff_id = _with_engine(
+            database_url,
+            accounts.create_staff,
+            company_id,
+            username,
+            name,
+            role,
+            password,
+            branch_ids,
+            system_clock(),
+        )
+    except (accounts.StaffAccountError, PasswordRuleError) as error:
+        raise _refuse(error) from error
+    click.echo(staff_id)
+
+
+@staff.command("list")
+@click.option("--company", "company_id", default=None)
+@click.pass_obj
+def staff_list(database_url: str, company_id: str | None) -> None:
+    """List staff users (tab-separated)."""
+    infos = _with_engine(database_url, accounts.list_staff, company_id)
+    click.echo("\t".join(("id", "company", "username", "name", "role", "branches", "active")))
+    for info in infos:
+        click.echo(
+            "\t".join(
+                (
+                    info.id,
+                    info.company_id,
+                    info.username,
+                    info.name,
+                    info.role,
+                    ",".join(info.branch_ids),
+                    "yes" if info.active else "no",
+                )
+            )
+        )
+
+
+@staff.command("deactivate")
+@click.argument("username")
+@click.pass_obj
+def staff_deactivate(database_url: str, username: str) -> None:
+    """Deactivate a staff user and end their sessions at once."""
+    try:
+        done: accounts.Deactivation = _with_engine(
+            database_url, accounts.deactivate_staff, username, system_clock()
+        )
+    except accounts.StaffAccountError as error:
+        raise _refuse(error) from error
+    state = "deactivated" if done.was_active else "was already inactive"
+    click.echo(f"{username.strip().lower()} {state} ({done.sessions_ended} sessions ended)")
+
+
+@staff.command("set-password")
+@click.argument("username")
+@_password_stdin
+@click.pass_obj
+def staff_set_password(database_url: str, username: str, password_stdin: bool) -> None:
+    """Give a staff user a new password; their sessions end."""
+    try:
+        password = _read_password(password_stdin)
+        ended = _with_engine(
+            database_url, accounts.set_password, username, password, system_clock()
+        )
+    except (accounts.StaffAccountError, PasswordRuleError) as error:
+        raise _refuse(error) from error
+    click.echo(f"password set for {username.strip().lower()} ({ended} sessions ended)")
 
 
 def _serve(database_url: str, host: str, port: int, workers: int) -> None:
