@@ -363,7 +363,8 @@ def _counter_schemas() -> dict[str, Any]:
                 "services": {
                     "type": "array",
                     "items": ref("ServiceQueue"),
-                    "description": "Every active service of the branch, in position order.",
+                    "description": "Every active service (of an active group) of the "
+                    "branch, by group then service position.",
                 },
                 "counters": {
                     "type": "array",
