@@ -28,6 +28,8 @@ from taboor.api.staff_v1.router import staff_router
 from taboor.customers.service import create_customer
 from taboor.db import tables as t
 from taboor.db.uow import write_transaction
+from taboor.staff.passwords import hash_password
+from taboor.staff.throttle import ACCOUNT_LIMIT
 from tests.staff_api.helpers import Staff, add_staff
 from tests.support import MutableClock, apply_fixture, insert_ticket
 
@@ -576,17 +578,12 @@ async def test_a_shift_through_the_staff_api_matches_the_document(
 async def test_signing_in_matches_the_document(
     client: httpx.AsyncClient, engine: AsyncEngine, document: dict[str, Any], hall: dict[str, Staff]
 ) -> None:
-    passwords = pytest.importorskip(
-        "taboor.staff.passwords",
-        reason="taboor.staff.passwords (staff password hashing) is not there yet: a user "
-        "that can sign in cannot be made",
-    )
     amal = hall["amal"]
     async with write_transaction(engine) as connection:
         await connection.execute(
             update(t.staff_users)
             .where(t.staff_users.c.id == amal.id)
-            .values(username="amal.hall", password_hash=passwords.hash_password("a long secret"))
+            .values(username="amal.hall", password_hash=hash_password("a long secret"))
         )
     api = Conformance(document, client)
 
@@ -604,7 +601,7 @@ async def test_signing_in_matches_the_document(
         "login", None, content=b"{", headers={"Content-Type": "application/json"}, expect=422
     )
     wrong = {"username": "amal.hall", "password": "not the secret"}
-    for _ in range(5):
+    for _ in range(ACCOUNT_LIMIT):
         await api.call("login", None, json=wrong, expect=401)
     throttled = await client.post("/staff/v1/login", json=wrong)
     assert int(throttled.headers["retry-after"]) >= 1
