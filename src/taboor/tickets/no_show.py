@@ -204,7 +204,8 @@ class NoShowSweeper:
             self._task = asyncio.create_task(self._run(), name="taboor-no-show-sweeper")
 
     async def stop(self) -> None:
-        """Cancel the loop and wait for it: a sweep in flight is rolled back whole."""
+        """Cancel the loop and wait for it. A batch in flight is rolled back whole (the
+        batches already committed stay; the next start sweeps the rest)."""
         task, self._task = self._task, None
         if task is None:
             return
