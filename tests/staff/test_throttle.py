@@ -5,7 +5,7 @@ success clears, and that the counting statement itself loses nothing."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -156,6 +156,23 @@ async def test_concurrent_charges_all_count_and_stop_at_the_limit(
     # Refused attempts were rolled back whole: their addresses were not charged.
     charged = [await failures_of(engine, "address", f"10.0.0.{n}") for n in range(30)]
     assert charged == [1 if admitted else 0 for admitted in outcomes]
+
+
+async def test_retry_after_never_exceeds_the_window(engine: AsyncEngine) -> None:
+    """Attempts read the clock before they reach the database, so one that read it
+    earlier can find a window started "after" its now; it waits one window at most."""
+    limits = ThrottleLimits(account=1, address=10, window=timedelta(minutes=15))
+
+    async def attempt(moment: datetime) -> None:
+        async def work(connection: AsyncConnection) -> Admission:
+            return await admit(connection, "amal", ADDRESS, moment, limits)
+
+        await run_in_transaction(engine, work)
+
+    await attempt(NOW + timedelta(seconds=2))
+    with pytest.raises(LoginThrottledError) as refused:
+        await attempt(NOW)
+    assert refused.value.retry_after_seconds == 900
 
 
 async def test_failures_reads_zero_for_a_subject_never_seen(engine: AsyncEngine) -> None:

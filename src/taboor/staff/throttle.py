@@ -113,7 +113,9 @@ async def _charge(
         select(_c.window_started_at).where(_c.scope == scope, _c.subject == subject)
     )
     assert started is not None
-    raise LoginThrottledError((started + window - now).total_seconds())
+    # Capped at the window: a concurrent attempt that read the clock after ours may
+    # have started the window a moment "after" our now.
+    raise LoginThrottledError(min(started + window - now, window).total_seconds())
 
 
 async def admit(
