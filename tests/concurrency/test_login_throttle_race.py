@@ -39,7 +39,7 @@ async def burst(client: httpx.AsyncClient, password: str) -> list[httpx.Response
 def assert_throttled(response: httpx.Response) -> None:
     assert response.status_code == 429, response.text
     assert 1 <= int(response.headers["retry-after"]) <= WINDOW.total_seconds()
-    assert response.json()["code"] == "too_many_requests"
+    assert response.json()["code"] == "rate_limited"
 
 
 async def let_the_window_pass(engine: AsyncEngine) -> None:

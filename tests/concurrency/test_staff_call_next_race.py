@@ -148,3 +148,71 @@ async def test_counters_and_agents_pair_one_to_one_under_concurrent_opens(
         holders = (await connection.execute(select(t.counters.c.id, t.counters.c.held_by))).all()
     held = [holder for _, holder in holders if holder is not None]
     assert len(held) == len(set(held)) == 2
+
+
+async def test_a_counter_never_closes_on_a_ticket_called_to_it(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """Round after round, an agent closes their counter while (through the other worker)
+    calling a ticket to it, by number or as the next in line. Either the close wins (the
+    call is refused, the ticket still waits) or the call does (the close is refused with
+    the ticket at the counter): never a closed counter with a ticket called to it."""
+    await apply_fixture(engine, "counters")
+    agent = await add_staff(engine, HALL, "agent", (BRANCH,), datetime.now(UTC), "Amal")
+    outcomes: Counter[tuple[int, int]] = Counter()
+    with running_server(database_url, workers=2) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+            for round_number in range(24):
+                ticket = await insert_ticket(
+                    engine,
+                    company_id=HALL,
+                    branch_id=BRANCH,
+                    group_id="hallgrp001",
+                    service_id="hallsvc001",
+                    prefix="Q",
+                    number=round_number + 1,
+                    at=datetime.now(UTC) - timedelta(minutes=1),
+                )
+                opened = await client.post(
+                    "/staff/v1/counters/hallctr001/open", headers=agent.headers()
+                )
+                assert opened.status_code == 200, opened.text
+                if round_number % 2:
+                    calling = client.post(
+                        f"/staff/v1/tickets/{ticket}/call",
+                        headers=agent.headers(),
+                        json={"counterId": "hallctr001"},
+                    )
+                else:
+                    calling = client.post(
+                        "/staff/v1/counters/hallctr001/call-next", headers=agent.headers()
+                    )
+                closing = client.post(
+                    "/staff/v1/counters/hallctr001/close", headers=agent.headers()
+                )
+                call, close = await asyncio.gather(calling, closing)
+                outcomes[(call.status_code, close.status_code)] += 1
+                tk, ctr = t.tickets.c, t.counters.c
+                async with engine.connect() as connection:
+                    status = await connection.scalar(select(tk.status).where(tk.id == ticket))
+                    holder = await connection.scalar(
+                        select(ctr.held_by).where(ctr.id == "hallctr001")
+                    )
+                if holder is None:  # closed: nothing may be at it
+                    assert status == "waiting", (round_number, call.text, close.text)
+                    assert call.status_code == 409 or call.json()["data"] is None
+                else:
+                    assert (status, close.json()["code"]) == ("called", "ticket_at_counter")
+                    requeued = await client.post(
+                        f"/staff/v1/tickets/{ticket}/requeue", headers=agent.headers()
+                    )
+                    assert requeued.status_code == 200
+                    await client.post(
+                        "/staff/v1/counters/hallctr001/close", headers=agent.headers()
+                    )
+                async with engine.begin() as connection:  # start the next round clean
+                    await connection.execute(
+                        t.tickets.update().where(tk.id == ticket).values(status="cancelled")
+                    )
+    print("call/close outcomes:", dict(outcomes))
+    assert sum(outcomes.values()) == 24

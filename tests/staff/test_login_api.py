@@ -245,7 +245,7 @@ async def test_the_sixth_wrong_password_is_429_until_the_window_ends(
     assert refused.json() == {
         "message": "Too many failed sign-in attempts. Try again in 600 seconds.",
         "error": None,
-        "code": "too_many_requests",
+        "code": "rate_limited",
     }
     # The right password is refused too, without being checked.
     right = await sign_in(api, **{"X-Locale": "ar"})

@@ -14,6 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
+from taboor.tickets import transitions as tr
+from taboor.tickets.events import Actor
+from taboor.tickets.transitions import CounterNotHeldError
 from tests.staff_api.helpers import Staff, add_staff
 from tests.support import MutableClock, apply_fixture, insert_ticket
 
@@ -85,6 +88,8 @@ async def state(engine: AsyncEngine, ticket_id: str) -> tuple[Any, ...]:
     return tuple(ticket), [tuple(e) for e in events]
 
 
+READABLE = {"serving": "being served", "no_show": "a no-show"}  # the rest read as coded
+
 # (path suffix, body, statuses it may start from, status after)
 MOVES: list[tuple[str, dict[str, Any] | None, set[str], str]] = [
     ("check-in", None, {"upcoming"}, "waiting"),
@@ -123,9 +128,10 @@ async def test_every_move_from_every_status(
     )
     if not allowed:
         assert response.status_code == 409
+        said = READABLE.get(status, status)
         assert response.json() == {
-            "message": f"The ticket is {status}: this action is not allowed.",
-            "error": f"Current status: {status}.",
+            "message": f"The ticket is {said}: this action is not allowed.",
+            "error": f"Current status: {said}.",
             "code": "invalid_transition",
         }
         assert await state(engine, ticket) == before
@@ -150,7 +156,8 @@ async def test_a_refusal_speaks_arabic(
         f"/staff/v1/tickets/{ticket}/start", headers=hall["amal"].headers("ar")
     )
     assert response.status_code == 409
-    assert response.json()["message"] == "حالة التذكرة served: هذا الإجراء غير مسموح."
+    assert response.json()["message"] == "حالة التذكرة تمت خدمتها: هذا الإجراء غير مسموح."
+    assert response.json()["error"] == "الحالة الحالية: تمت خدمتها."
 
 
 async def test_tickets_at_another_agents_counter_are_not_yours(
@@ -164,11 +171,32 @@ async def test_tickets_at_another_agents_counter_are_not_yours(
         )
         assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
     assert await state(engine, ticket) == before
+    # Reading it is the branch's business, though: the live queue shows it too.
+    read = await client.get(f"/staff/v1/tickets/{ticket}", headers=hall["badr"].headers())
+    assert read.status_code == 200
     # An admin may act on any ticket of the company.
     started = await client.post(
         f"/staff/v1/tickets/{ticket}/start", headers=hall["admin"].headers()
     )
     assert started.status_code == 200
+
+
+async def test_the_counter_check_is_judged_with_the_move(
+    engine: AsyncEngine, hall: dict[str, Staff]
+) -> None:
+    """Domain level: the holder is checked inside the move's transaction, on the same
+    read its swap compares (a ticket called elsewhere after an API-level check would
+    otherwise be moved by the wrong agent)."""
+    ticket = await seed(engine, "called")  # at Amal's counter
+    badr = Actor(kind="staff", id=hall["badr"].id, source="staff")
+    with pytest.raises(CounterNotHeldError):
+        await tr.recall(engine, HALL, ticket, badr, START, holder=hall["badr"].id)
+    with pytest.raises(CounterNotHeldError):
+        await tr.call_ticket(
+            engine, HALL, await seed(engine, "waiting"), COUNTER, badr, START,
+            holder=hall["badr"].id,
+        )  # fmt: skip
+    assert (await state(engine, ticket))[1] == []
 
 
 async def test_calling_a_ticket_needs_a_counter_you_hold(
@@ -178,7 +206,7 @@ async def test_calling_a_ticket_needs_a_counter_you_hold(
     for body, status, code in [
         ({"counterId": COUNTER}, 409, "not_holding"),  # Amal's counter, Badr calling
         ({"counterId": "hallctr002"}, 409, "not_holding"),  # nobody's
-        ({"counterId": "zctr000001"}, 404, "not_found"),  # another company's
+        ({"counterId": "zctr000001"}, 422, "validation_failed"),  # another company's
         ({}, 422, "validation_failed"),
         ({"counterId": 7}, 422, "validation_failed"),
     ]:

@@ -28,7 +28,12 @@ class Msg:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, locale: Locale) -> str:
-        return translate(self.key, locale, **self.params)
+        # A placeholder may itself be a message (a ticket status, say): in the same locale.
+        params = {
+            name: value.render(locale) if isinstance(value, Msg) else value
+            for name, value in self.params.items()
+        }
+        return translate(self.key, locale, **params)
 
 
 class ApiError(Exception):
@@ -82,7 +87,7 @@ class TooManyRequestsError(ApiError):
     """429 with ``Retry-After`` (whole seconds, at least 1)."""
 
     status_code = 429
-    code = "too_many_requests"
+    code = "rate_limited"  # the code the External API's contract gives a 429
 
     def __init__(self, message: Msg, retry_after_seconds: float) -> None:
         seconds = max(1, int(retry_after_seconds + 0.999))

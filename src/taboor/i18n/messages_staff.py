@@ -8,10 +8,6 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "Invalid or expired session.",
         "ar": "الجلسة غير صالحة أو منتهية.",
     },
-    "staff.admin_required": {
-        "en": "Only an admin may do this.",
-        "ar": "هذا الإجراء متاح للمسؤول فقط.",
-    },
     "not_found.counter": {"en": "Counter not found.", "ar": "الشباك غير موجود."},
     "staff.branch_forbidden": {
         "en": "You are not assigned to this branch.",
@@ -29,6 +25,10 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "You already hold counter {counter_id}: close it first.",
         "ar": "أنت تعمل على الشباك {counter_id}: أغلقه أولًا.",
     },
+    "staff.already_holding_one": {
+        "en": "You already hold a counter: close it first.",
+        "ar": "أنت تعمل على شباك آخر: أغلقه أولًا.",
+    },
     "staff.not_holding": {
         "en": "You do not hold this counter: open it first.",
         "ar": "أنت لا تعمل على هذا الشباك: افتحه أولًا.",
@@ -45,6 +45,14 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "en": "The ticket is {status}: this action is not allowed.",
         "ar": "حالة التذكرة {status}: هذا الإجراء غير مسموح.",
     },
+    # Ticket statuses as people read them (the API's status field keeps the codes).
+    "status.upcoming": {"en": "upcoming", "ar": "قادمة"},
+    "status.waiting": {"en": "waiting", "ar": "في الانتظار"},
+    "status.called": {"en": "called", "ar": "تم النداء عليها"},
+    "status.serving": {"en": "being served", "ar": "قيد الخدمة"},
+    "status.served": {"en": "served", "ar": "تمت خدمتها"},
+    "status.cancelled": {"en": "cancelled", "ar": "ملغاة"},
+    "status.no_show": {"en": "a no-show", "ar": "لم يحضر صاحبها"},
     "staff.current_status": {"en": "Current status: {status}.", "ar": "الحالة الحالية: {status}."},
     "staff.transfer_duplicate": {
         "en": "The customer already has an active ticket for that service today.",

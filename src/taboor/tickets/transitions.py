@@ -64,6 +64,11 @@ class TransitionRefusedError(Exception):
         self.current_status = current_status
 
 
+class CounterNotHeldError(Exception):
+    """The move needs a counter the acting staff user holds: the ticket is at someone
+    else's counter, or the counter it would be called to is not the caller's."""
+
+
 class DuplicateActiveTicketError(TransitionRefusedError):
     """A transfer would give the customer a second active ticket for the target service
     that day, which the ``uq_tickets_one_active_per_customer`` index forbids. A
@@ -84,12 +89,13 @@ class _Ticket:
     branch_id: str
     service_id: str
     time: datetime | None
+    counter_id: str | None
 
 
 async def _read(connection: AsyncConnection, company_id: str, ticket_id: str) -> _Ticket:
     row = (
         await connection.execute(
-            select(tk.id, tk.status, tk.branch_id, tk.service_id, tk.time).where(
+            select(tk.id, tk.status, tk.branch_id, tk.service_id, tk.time, tk.counter_id).where(
                 tk.id == ticket_id, tk.company_id == company_id
             )
         )
@@ -153,15 +159,22 @@ async def _transition(
     allowed: Collection[str],
     step: Step,
     check: Check = _no_check,
+    holder: str | None = None,
 ) -> None:
     """Read, validate, check the status, swap; again on a lost race. One transaction.
 
     ``check`` validates the other arguments against the ticket (its branch, say) before
-    the status is judged, so a wrong field is reported as such whatever the status."""
+    the status is judged, so a wrong field is reported as such whatever the status.
+    ``holder``, when given, is the staff user acting: a ticket at a counter (called or
+    serving) may then only be moved by whoever holds that counter. This is judged on
+    the same read the swap compares: a ticket called elsewhere meanwhile changed status,
+    so the swap fails and the re-read judges again."""
 
     async def attempt(connection: AsyncConnection) -> None:
         current = await _read(connection, company_id, ticket_id)
         await check(connection, current)
+        if holder is not None and current.status in AT_COUNTER and current.counter_id:
+            await _require_holder(connection, current.counter_id, holder)
         if current.status not in allowed:
             raise TransitionRefusedError(current.status)
         await step(connection, current)
@@ -183,6 +196,21 @@ def _simple(company_id: str, to_status: str, actor: Actor, now: datetime, **valu
 
 
 # --- counters -----------------------------------------------------------------------------
+
+AT_COUNTER = frozenset({"called", "serving"})
+
+
+async def _require_holder(
+    connection: AsyncConnection, counter_id: str, holder: str, *, lock: bool = False
+) -> None:
+    """The counter must be held by ``holder``. ``lock`` takes the counter's row for the
+    transaction (closing it waits for us, and we for a close in flight), for moves that
+    bring a ticket *to* the counter; a ticket already there keeps it from closing."""
+    query = select(_counters.held_by).where(_counters.id == counter_id)
+    if lock:
+        query = query.with_for_update()
+    if await connection.scalar(query) != holder:
+        raise CounterNotHeldError
 
 
 async def _counter_branch(connection: AsyncConnection, company_id: str, counter_id: str) -> str:
@@ -219,12 +247,23 @@ async def _counter_services(
 
 
 async def check_in(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``upcoming`` → ``waiting``. ``queue_at`` already holds the appointment time, so
     the customer joins the queue at the place the appointment earned, not at the back."""
     await _transition(
-        engine, company_id, ticket_id, CHECK_IN_FROM, _simple(company_id, "waiting", actor, now)
+        engine,
+        company_id,
+        ticket_id,
+        CHECK_IN_FROM,
+        _simple(company_id, "waiting", actor, now),
+        holder=holder,
     )
 
 
@@ -334,6 +373,8 @@ async def call_ticket(
     counter_id: str,
     actor: Actor,
     now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """A specific ``waiting`` ticket → ``called`` at ``counter_id``, out of queue order
     (the staff chose it). The counter must be in the ticket's branch; it need not serve
@@ -342,6 +383,8 @@ async def call_ticket(
     async def same_branch(connection: AsyncConnection, current: _Ticket) -> None:
         if await _counter_branch(connection, company_id, counter_id) != current.branch_id:
             raise TicketFieldError("counterId", "does_not_exist")
+        if holder is not None:
+            await _require_holder(connection, counter_id, holder, lock=True)
 
     await _transition(
         engine,
@@ -350,21 +393,39 @@ async def call_ticket(
         CALL_FROM,
         _simple(company_id, "called", actor, now, counter_id=counter_id),
         check=same_branch,
+        holder=holder,
     )
 
 
 async def recall(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``called`` → ``called``: call the customer again. The event and the fresh
     ``status_at`` are what displays and the no-show grace period react to."""
     await _transition(
-        engine, company_id, ticket_id, RECALL_FROM, _simple(company_id, "called", actor, now)
+        engine,
+        company_id,
+        ticket_id,
+        RECALL_FROM,
+        _simple(company_id, "called", actor, now),
+        holder=holder,
     )
 
 
 async def requeue(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``called`` → ``waiting``, back at the place it had (``queue_at`` untouched), and
     no longer at any counter."""
@@ -374,11 +435,18 @@ async def requeue(
         ticket_id,
         REQUEUE_FROM,
         _simple(company_id, "waiting", actor, now, counter_id=None),
+        holder=holder,
     )
 
 
 async def start_serving(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``called`` → ``serving``. ``serving_at`` starts the real service time the
     waiting-time estimate learns from."""
@@ -388,26 +456,49 @@ async def start_serving(
         ticket_id,
         START_FROM,
         _simple(company_id, "serving", actor, now, serving_at=now),
+        holder=holder,
     )
 
 
 async def finish(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``serving`` → ``served`` (terminal); ``status_at`` ends the service time."""
     await _transition(
-        engine, company_id, ticket_id, FINISH_FROM, _simple(company_id, "served", actor, now)
+        engine,
+        company_id,
+        ticket_id,
+        FINISH_FROM,
+        _simple(company_id, "served", actor, now),
+        holder=holder,
     )
 
 
 async def mark_no_show(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``called`` (the customer did not come to the counter) or ``upcoming`` (not
     checked in by time + grace) → ``no_show`` (terminal). An appointment's place stays
     taken: its time has passed, and only cancelled tickets give places back."""
     await _transition(
-        engine, company_id, ticket_id, NO_SHOW_FROM, _simple(company_id, "no_show", actor, now)
+        engine,
+        company_id,
+        ticket_id,
+        NO_SHOW_FROM,
+        _simple(company_id, "no_show", actor, now),
+        holder=holder,
     )
 
 
@@ -418,6 +509,8 @@ async def transfer(
     to_service_id: str,
     actor: Actor,
     now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``waiting``/``called``/``serving`` → ``waiting`` in another service of the same
     branch. The ticket keeps its number and prefix (the customer keeps the slip in
@@ -479,11 +572,19 @@ async def transfer(
                 raise DuplicateActiveTicketError(current.status, to_service_id) from None
             raise
 
-    await _transition(engine, company_id, ticket_id, TRANSFER_FROM, step, check=check)
+    await _transition(
+        engine, company_id, ticket_id, TRANSFER_FROM, step, check=check, holder=holder
+    )
 
 
 async def cancel(
-    engine: AsyncEngine, company_id: str, ticket_id: str, actor: Actor, now: datetime
+    engine: AsyncEngine,
+    company_id: str,
+    ticket_id: str,
+    actor: Actor,
+    now: datetime,
+    *,
+    holder: str | None = None,
 ) -> None:
     """``upcoming``/``waiting`` → ``cancelled`` (by staff, or by a caller of the External
     API through ``lifecycle.cancel_ticket``), giving an appointment's place back in the
@@ -495,4 +596,4 @@ async def cancel(
         if current.time is not None:
             await free_place(connection, current.service_id, current.time)
 
-    await _transition(engine, company_id, ticket_id, CANCEL_FROM, step)
+    await _transition(engine, company_id, ticket_id, CANCEL_FROM, step, holder=holder)

@@ -1,14 +1,15 @@
 """Who may touch what on the staff side, and the domain's refusals as HTTP answers.
 
 Every lookup is scoped by the caller's company first (another company's branch,
-counter or ticket is simply not found); then an agent must be assigned to the branch,
-and for a ticket at a counter (called or serving) must hold that counter. Admins may
-act anywhere in their company.
+counter or ticket, or an inactive branch, is simply not found: 404 for an id in the
+path, 422 for one in the body); then an agent must be assigned to the branch (403).
+Moving a ticket that is at a counter (called or serving) needs that counter: judged
+inside the move's transaction (``transitions``' ``holder``), so a ticket called
+elsewhere meanwhile is refused too. Admins may act anywhere in their company, but
+call tickets only to a counter they hold, as everyone does.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -25,7 +26,11 @@ from taboor.api.staff_v1.auth import StaffCall
 from taboor.counters.service import CounterError
 from taboor.db import tables as t
 from taboor.tickets.errors import TicketFieldError
-from taboor.tickets.transitions import DuplicateActiveTicketError, TransitionRefusedError
+from taboor.tickets.transitions import (
+    CounterNotHeldError,
+    DuplicateActiveTicketError,
+    TransitionRefusedError,
+)
 
 _b, _c, _tk = t.branches.c, t.counters.c, t.tickets.c
 
@@ -38,7 +43,9 @@ def require_branch_access(call: StaffCall, branch_id: str) -> None:
 async def company_branch(connection: AsyncConnection, call: StaffCall, branch_id: str) -> None:
     """The branch must be the company's and the caller must work there."""
     found = await connection.scalar(
-        select(_b.id).where(_b.id == branch_id, _b.company_id == call.company_id)
+        select(_b.id).where(
+            _b.id == branch_id, _b.company_id == call.company_id, _b.active.is_(True)
+        )
     )
     if found is None:
         raise NotFoundError(Msg("not_found.branch"))
@@ -48,7 +55,9 @@ async def company_branch(connection: AsyncConnection, call: StaffCall, branch_id
 async def company_counter(connection: AsyncConnection, call: StaffCall, counter_id: str) -> str:
     """The counter's branch, after the same checks as ``company_branch``."""
     branch_id = await connection.scalar(
-        select(_c.branch_id).where(_c.id == counter_id, _c.company_id == call.company_id)
+        select(_c.branch_id)
+        .join(t.branches, _b.id == _c.branch_id)
+        .where(_c.id == counter_id, _c.company_id == call.company_id, _b.active.is_(True))
     )
     if branch_id is None:
         raise NotFoundError(Msg("not_found.counter"))
@@ -56,37 +65,14 @@ async def company_counter(connection: AsyncConnection, call: StaffCall, counter_
     return str(branch_id)
 
 
-@dataclass(frozen=True, slots=True)
-class TicketPlace:
-    branch_id: str
-    counter_id: str | None
-    status: str
-
-
-async def company_ticket(
-    connection: AsyncConnection, call: StaffCall, ticket_id: str
-) -> TicketPlace:
-    """Where the ticket is, after checking the caller may act on it."""
-    row = (
-        await connection.execute(
-            select(_tk.branch_id, _tk.counter_id, _tk.status).where(
-                _tk.id == ticket_id, _tk.company_id == call.company_id
-            )
-        )
-    ).first()
-    if row is None:
+async def company_ticket(connection: AsyncConnection, call: StaffCall, ticket_id: str) -> None:
+    """The ticket must be the company's, at a branch the caller works at."""
+    branch_id = await connection.scalar(
+        select(_tk.branch_id).where(_tk.id == ticket_id, _tk.company_id == call.company_id)
+    )
+    if branch_id is None:
         raise NotFoundError(Msg("not_found.ticket"))
-    place = TicketPlace(*row)
-    require_branch_access(call, place.branch_id)
-    if (
-        not call.principal.is_admin
-        and place.counter_id is not None
-        and place.status in ("called", "serving")
-    ):
-        holder = await connection.scalar(select(_c.held_by).where(_c.id == place.counter_id))
-        if holder != call.principal.staff_id:
-            raise ForbiddenError(Msg("staff.not_your_counter"))
-    return place
+    require_branch_access(call, str(branch_id))
 
 
 COUNTER_REFUSALS = {
@@ -102,10 +88,10 @@ def counter_error(error: CounterError) -> ApiError:
         return NotFoundError(Msg("not_found.counter"))
     if error.reason == "unknown_service":
         return field_error("serviceIds", "staff.not_counter_service", **error.details)
-    return ConflictError(
-        Msg(COUNTER_REFUSALS[error.reason], {k: v or "" for k, v in error.details.items()}),
-        code=error.reason,
-    )
+    key = COUNTER_REFUSALS[error.reason]
+    if error.reason == "already_holding" and not error.details.get("counter_id"):
+        key = "staff.already_holding_one"  # released again before we could say which
+    return ConflictError(Msg(key, dict(error.details)), code=error.reason)
 
 
 def transition_error(error: Exception) -> ApiError:
@@ -113,20 +99,21 @@ def transition_error(error: Exception) -> ApiError:
     if isinstance(error, DuplicateActiveTicketError):
         return ConflictError(Msg("staff.transfer_duplicate"), code="duplicate_active")
     if isinstance(error, TransitionRefusedError):
+        status = Msg(f"status.{error.current_status}")
         return ConflictError(
-            Msg("staff.invalid_transition", {"status": error.current_status}),
-            Msg("staff.current_status", {"status": error.current_status}),
+            Msg("staff.invalid_transition", {"status": status}),
+            Msg("staff.current_status", {"status": status}),
             code="invalid_transition",
         )
+    if isinstance(error, CounterNotHeldError):
+        return ForbiddenError(Msg("staff.not_your_counter"))
     if isinstance(error, TicketFieldError):
         if error.field == "id":
             return NotFoundError(Msg("not_found.ticket"))
-        if error.field == "counterId":
-            return NotFoundError(Msg("not_found.counter"))
         return field_error(error.field, "validation.does_not_exist")
     if isinstance(error, CounterError):
         return counter_error(error)
     raise error
 
 
-STAFF_DOMAIN_ERRORS = (TransitionRefusedError, TicketFieldError, CounterError)
+STAFF_DOMAIN_ERRORS = (TransitionRefusedError, TicketFieldError, CounterError, CounterNotHeldError)

@@ -1,8 +1,7 @@
 """Session-token authentication for the staff API.
 
 The dependency ``staff`` resolves ``Authorization: Bearer st_…`` to a signed-in staff
-user (``taboor.staff.sessions``); handlers marked ``opt=ADMIN_ONLY`` refuse agents
-with a 403.
+user (``taboor.staff.sessions``).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taboor.api.errors import AuthError, ForbiddenError, Msg, locale_of
+from taboor.api.errors import AuthError, locale_of
 from taboor.api.external_v1.auth import bearer_token
 from taboor.clock import Clock
 from taboor.db.uow import read_connection
@@ -21,8 +20,6 @@ from taboor.i18n import Locale, localized_name, translate
 from taboor.staff.sessions import StaffPrincipal, looks_like_token, resolve_session
 from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.events import Actor
-
-ADMIN_ONLY = {"admin_only": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +58,6 @@ async def provide_staff(request: Request[Any, Any, Any]) -> StaffCall:
         principal = await resolve_session(connection, token, state.clock())
     if principal is None:
         raise AuthError("auth.invalid_session")
-    if request.route_handler.opt.get("admin_only") and not principal.is_admin:
-        raise ForbiddenError(Msg("staff.admin_required"))
     return StaffCall(
         principal, token, locale_of(request), state.engine, state.clock, state.service_times
     )

@@ -64,7 +64,7 @@ ERROR_CODES = (
     "not_found",
     "validation_failed",
     *CONFLICT_CODES,
-    "too_many_requests",
+    "rate_limited",
     "method_not_allowed",
     "internal",
 )
@@ -511,8 +511,11 @@ _FORBIDDEN_TICKET = (
     "or the ticket is called or served at a counter the agent does not hold (`This ticket "
     "is at a counter you do not hold.`)."
 )
-_BRANCH_404 = "`Branch not found.`: no such branch in the caller's company."
-_COUNTER_404 = "`Counter not found.`: no such counter in the caller's company."
+_BRANCH_404 = "`Branch not found.`: no such active branch in the caller's company."
+_COUNTER_404 = "`Counter not found.`: no such counter at an active branch of the caller's company."
+_FORBIDDEN_TICKET_BRANCH = (
+    "An agent not assigned to the ticket's branch: `You are not assigned to this branch.`"
+)
 _TICKET_404 = "`Ticket not found.`: no such ticket in the caller's company."
 
 
@@ -527,6 +530,7 @@ def _move(
     conflicts: tuple[str, ...] = ("invalid_transition",),
     not_found: str = _TICKET_404,
     who: str = _AGENT_TICKET,
+    forbidden: str = _FORBIDDEN_TICKET,
 ) -> _Op:
     return _Op(
         operation_id=operation_id,
@@ -544,7 +548,7 @@ def _move(
         parameters=("TicketId",),
         request_body=body,
         invalid=invalid,
-        forbidden=_FORBIDDEN_TICKET,
+        forbidden=forbidden,
         not_found=not_found,
         conflicts=conflicts,
     )
@@ -715,11 +719,12 @@ def _operations() -> tuple[_Op, ...]:
             tag="Tickets",
             summary="Fetch a ticket",
             description="The Ticket, the same shape as the External API's.",
-            who=_AGENT_TICKET,
+            who="An agent: a ticket of a branch they are assigned to (wherever it is in "
+            "the branch, as the live queue shows it). An admin: any ticket of the company.",
             success_schema="TicketResponse",
             success_message="Ticket fetched successfully.",
             parameters=("TicketId",),
-            forbidden=_FORBIDDEN_TICKET,
+            forbidden=_FORBIDDEN_TICKET_BRANCH,
             not_found=_TICKET_404,
         ),
         _move(
@@ -737,10 +742,10 @@ def _operations() -> tuple[_Op, ...]:
             body="CallTicketRequest",
             invalid=("body", "counterId"),
             conflicts=("not_holding", "invalid_transition"),
-            not_found=f"{_TICKET_404} Also `Counter not found.` for a `counterId` that is "
-            "not a counter of the caller's company or not of the ticket's branch.",
-            who=_AGENT_TICKET + " The counter: an agent must hold it; for an admin it must be "
-            "open (held by anyone). An agent not assigned to the counter's branch gets a 403.",
+            who=_AGENT_TICKET + " The counter must be one the caller holds, admins included "
+            "(`not_holding` otherwise); a `counterId` that is not a counter of the ticket's "
+            "branch in the caller's company is a 422 on `counterId`.",
+            forbidden=_FORBIDDEN_TICKET_BRANCH,
         ),
         _move(
             "recallTicket",
@@ -839,7 +844,7 @@ def _responses(op: _Op) -> dict[str, Any]:
         responses["429"] = _response(
             "Too many failed sign-ins for this username or from this address: `Too many "
             "failed sign-in attempts. Try again in {seconds} seconds.` (code "
-            "`too_many_requests`).",
+            "`rate_limited`).",
             ref("ErrorEnvelope"),
             "Retry-After",
         )
@@ -898,7 +903,7 @@ back to `en`. Messages, errors and branch, counter and service names are localiz
 `unauthorized`, 403 `forbidden`, 404 `not_found` (unknown ids in the path are 404 here, not
 the External API's 422), 422 `validation_failed` (`error` maps each offending field to one
 message; `body` for a body that is not a JSON object sent as application/json), 429
-`too_many_requests` (sign-in only, with `Retry-After`), 500 `internal`. A 409 refuses a
+`rate_limited` (sign-in only, with `Retry-After`), 500 `internal`. A 409 refuses a
 move or a counter operation and changes nothing; its codes: `invalid_transition` (with
 `error` `Current status: {status}.`), `counter_busy`, `already_holding`, `not_holding`,
 `ticket_at_counter`, `duplicate_active`. Every response carries `X-Request-Id`.

@@ -3,15 +3,13 @@ everything behind a staff session token."""
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-
 from litestar import Router
 from litestar.di import Provide
 
 from taboor.api.staff_v1.auth import provide_staff
 from taboor.api.staff_v1.counters import counter_handlers
 from taboor.api.staff_v1.docs import docs_route_handlers
+from taboor.api.staff_v1.login import login_handlers
 from taboor.api.staff_v1.tickets import ticket_handlers
 
 BASE_PATH = "/staff/v1"
@@ -20,12 +18,8 @@ SESSION_HANDLERS = [*counter_handlers, *ticket_handlers]
 
 
 def staff_router() -> Router:
-    handlers: list[object] = [*SESSION_HANDLERS, *docs_route_handlers]
-    # TEMPORARY: login is being written alongside; mounted as soon as it exists.
-    with contextlib.suppress(ImportError):
-        handlers.extend(importlib.import_module("taboor.api.staff_v1.login").login_handlers)
     return Router(
         path=BASE_PATH,
-        route_handlers=handlers,  # type: ignore[arg-type]
+        route_handlers=[*SESSION_HANDLERS, *login_handlers, *docs_route_handlers],
         dependencies={"staff": Provide(provide_staff)},
     )

@@ -5,14 +5,11 @@ live there; this module checks who may act and shapes the answer."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.api.body import json_object_body
 from taboor.api.envelopes import success
@@ -20,19 +17,17 @@ from taboor.api.errors import ConflictError, Msg, NotFoundError, field_error
 from taboor.api.external_v1.representations import ticket_json
 from taboor.api.staff_v1.access import (
     STAFF_DOMAIN_ERRORS,
-    company_counter,
     company_ticket,
     transition_error,
 )
 from taboor.api.staff_v1.auth import StaffCall
-from taboor.db import tables as t
 from taboor.db.uow import read_connection
 from taboor.tickets import transitions
-from taboor.tickets.events import Actor
+from taboor.tickets.transitions import CounterNotHeldError
 from taboor.tickets.views import ticket_view
 
 AnyRequest = Request[Any, Any, Any]
-Move = Callable[[AsyncEngine, str, str, Actor, datetime], Awaitable[None]]
+Move = Callable[..., Awaitable[None]]
 
 
 async def ticket_body(staff: StaffCall, ticket_id: str) -> dict[str, Any]:
@@ -55,13 +50,24 @@ async def _move(staff: StaffCall, ticket_id: str, move: Callable[[], Awaitable[N
     return success(staff.text("staff.ticket.moved"), await ticket_body(staff, ticket_id))
 
 
+def _holder(staff: StaffCall) -> str | None:
+    """Whose counter a ticket at a counter must be at for this caller to move it
+    (nobody's in particular for an admin)."""
+    return None if staff.principal.is_admin else staff.principal.staff_id
+
+
 def _simple_move(path: str, operation: Move, name: str) -> Any:
     async def handler(ticket_id: FromPath[str], staff: NamedDependency[StaffCall]) -> Any:
         return await _move(
             staff,
             ticket_id,
             lambda: operation(
-                staff.engine, staff.company_id, ticket_id, staff.actor, staff.clock()
+                staff.engine,
+                staff.company_id,
+                ticket_id,
+                staff.actor,
+                staff.clock(),
+                holder=_holder(staff),
             ),
         )
 
@@ -91,22 +97,26 @@ def _required_id(body: dict[str, Any], field: str) -> str:
 async def call(
     ticket_id: FromPath[str], request: AnyRequest, staff: NamedDependency[StaffCall]
 ) -> Response[bytes]:
-    """Call this ticket (out of queue order) to a counter the caller holds."""
+    """Call this ticket (out of queue order) to a counter the caller holds (admins
+    too: a ticket is called to whoever works the counter). Whether the caller holds it
+    is judged inside the move, with the counter's row locked against a close."""
     counter_id = _required_id(await json_object_body(request), "counterId")
-    async with read_connection(staff.engine) as connection:
-        await company_counter(connection, staff, counter_id)
-        holder = await connection.scalar(
-            select(t.counters.c.held_by).where(t.counters.c.id == counter_id)
-        )
-    if holder is None or (not staff.principal.is_admin and holder != staff.principal.staff_id):
-        raise ConflictError(Msg("staff.not_holding"), code="not_holding")
-    response: Response[bytes] = await _move(
-        staff,
-        ticket_id,
-        lambda: transitions.call_ticket(
-            staff.engine, staff.company_id, ticket_id, counter_id, staff.actor, staff.clock()
-        ),
-    )
+
+    async def move() -> None:
+        try:
+            await transitions.call_ticket(
+                staff.engine,
+                staff.company_id,
+                ticket_id,
+                counter_id,
+                staff.actor,
+                staff.clock(),
+                holder=staff.principal.staff_id,
+            )
+        except CounterNotHeldError:
+            raise ConflictError(Msg("staff.not_holding"), code="not_holding") from None
+
+    response: Response[bytes] = await _move(staff, ticket_id, move)
     return response
 
 
@@ -120,7 +130,13 @@ async def transfer(
         staff,
         ticket_id,
         lambda: transitions.transfer(
-            staff.engine, staff.company_id, ticket_id, service_id, staff.actor, staff.clock()
+            staff.engine,
+            staff.company_id,
+            ticket_id,
+            service_id,
+            staff.actor,
+            staff.clock(),
+            holder=_holder(staff),
         ),
     )
     return response
