@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +16,8 @@ from taboor.api.external_v1.router import external_router
 from taboor.api.request_ids import add_request_id_header
 from taboor.api.staff_v1.router import staff_router
 from taboor.clock import Clock, system_clock
-from taboor.db.engine import create_engine
+from taboor.db.engine import create_engine, libpq_url
+from taboor.keys.cache import KeyCache
 from taboor.settings import Settings
 from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.no_show import NoShowSweeper
@@ -25,6 +28,7 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     clock: Clock = system_clock,
+    key_cache: bool | None = None,
 ) -> Litestar:
     """Build the app. Tests pass their own engine and a pinned clock; the server passes
     neither and gets an engine from the settings, disposed of at shutdown."""
@@ -43,13 +47,27 @@ def create_app(
         else None
     )
 
+    # API keys are remembered per process on PostgreSQL, exact thanks to notifications
+    # (taboor.keys.cache); by default a server's, not a test's, like the sweep.
+    keys = KeyCache(settings.key_cache_seconds)
+    cache_keys = (
+        (owns_engine if key_cache is None else key_cache)
+        and app_engine.dialect.name == "postgresql"
+        and settings.key_cache_seconds > 0
+    )
+
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         if sweeper is not None:
             sweeper.start()
+        listener = asyncio.create_task(keys.listen(libpq_url(app_engine))) if cache_keys else None
         try:
             yield
         finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             if sweeper is not None:
                 await sweeper.stop()
             if owns_engine:
@@ -63,6 +81,7 @@ def create_app(
                 "clock": clock,
                 "service_times": ServiceTimes(),
                 "no_show_sweeper": sweeper,
+                "key_cache": keys,
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,

@@ -30,6 +30,11 @@ def async_url(url: str) -> str:
     raise ValueError(f"unsupported database URL {parsed.drivername!r}: use sqlite or postgresql")
 
 
+def libpq_url(engine: AsyncEngine) -> str:
+    """The engine's PostgreSQL URL as libpq (and asyncpg.connect) take it."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):

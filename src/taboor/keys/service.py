@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.clock import Clock, system_clock
@@ -23,6 +23,7 @@ from taboor.db import tables as t
 from taboor.db.uow import read_connection, run_in_transaction
 
 KeyKind = Literal["public", "secret"]
+KEY_CHANNEL = "taboor_api_keys"  # revocations are announced here (taboor.keys.cache)
 PREFIXES: dict[KeyKind, str] = {"public": "pk_", "secret": "sk_"}
 
 
@@ -120,7 +121,8 @@ async def list_keys(engine: AsyncEngine, company_id: str | None = None) -> list[
 
 
 async def revoke_key(engine: AsyncEngine, key_id: str, *, clock: Clock = system_clock) -> bool:
-    """Revoke a key; False when no such key is active."""
+    """Revoke a key; False when no such key is active. On PostgreSQL every server
+    process's key cache hears of it when this commits (``taboor.keys.cache``)."""
 
     async def work(connection: AsyncConnection) -> bool:
         result = await connection.execute(
@@ -128,6 +130,8 @@ async def revoke_key(engine: AsyncEngine, key_id: str, *, clock: Clock = system_
             .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
             .values(revoked_at=clock())
         )
+        if result.rowcount == 1 and connection.dialect.name == "postgresql":
+            await connection.execute(select(func.pg_notify(KEY_CHANNEL, key_id)))
         return result.rowcount == 1
 
     return await run_in_transaction(engine, work)

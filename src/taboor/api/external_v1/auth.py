@@ -16,7 +16,8 @@ from taboor.api.errors import AuthError, locale_of
 from taboor.clock import Clock
 from taboor.db.uow import read_connection
 from taboor.i18n import Locale, localized_name, translate
-from taboor.keys.service import Principal, authenticate
+from taboor.keys.cache import KeyCache
+from taboor.keys.service import Principal, authenticate, hash_key
 from taboor.tickets.eta import ServiceTimes
 
 SECRET_ONLY = {"secret_only": True}
@@ -58,12 +59,19 @@ async def provide_call(request: Request[Any, Any, Any]) -> ExternalCall:
     token = bearer_token(request.headers.get("authorization"))
     if not token.startswith(("pk_", "sk_")) or len(token) > 200:
         raise AuthError("auth.invalid_key")
-    engine: AsyncEngine = request.app.state.engine
-    async with read_connection(engine) as connection:
-        principal = await authenticate(connection, token)
+    state = request.app.state
+    engine: AsyncEngine = state.engine
+    cache: KeyCache = state.key_cache
+    key_hash = hash_key(token)
+    principal = cache.get(key_hash)
+    if principal is None:
+        generation = cache.generation
+        async with read_connection(engine) as connection:
+            principal = await authenticate(connection, token)
+        if principal is not None:
+            cache.put(key_hash, principal, generation)
     if principal is None:
         raise AuthError("auth.invalid_key")
     if request.route_handler.opt.get("secret_only") and principal.kind != "secret":
         raise AuthError("auth.secret_required")
-    state = request.app.state
     return ExternalCall(principal, locale_of(request), engine, state.clock, state.service_times)
