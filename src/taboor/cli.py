@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import TypeVar
 
 import click
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.clock import system_clock
 from taboor.db.engine import create_engine
@@ -328,6 +330,26 @@ def serve(database_url: str, host: str, port: int, workers: int) -> None:
     _serve(database_url, host, port, workers)
 
 
+async def _demo_staff(engine: AsyncEngine, spec: CompanySpec) -> list[tuple[str, str, str]]:
+    """A demo admin and a demo agent (at every demo branch) with fresh passwords; made
+    on the first run, given new passwords on the next ones. (username, role, password)."""
+    made = []
+    branches = [branch.id for branch in spec.branches]
+    for username, name, role, at in (
+        ("demo-admin", "Demo Admin", "admin", []),
+        ("demo-agent", "Demo Agent", "agent", branches),
+    ):
+        password = secrets.token_urlsafe(12)
+        try:
+            await accounts.create_staff(
+                engine, spec.id, username, name, role, password, at, system_clock()
+            )
+        except accounts.UsernameTakenError:
+            await accounts.set_password(engine, username, password, system_clock())
+        made.append((username, role, password))
+    return made
+
+
 @main.command()
 @_host
 @_port
@@ -340,11 +362,14 @@ def demo(database_url: str, host: str, port: int, workers: int) -> None:
     _apply(database_url, spec)
     public: CreatedKey = _with_engine(database_url, create_key, spec.id, "public", "demo")
     secret: CreatedKey = _with_engine(database_url, create_key, spec.id, "secret", "demo")
-    DEMO_KEYS_FILE.write_text(
-        f"TABOOR_PUBLIC_KEY={public.key}\nTABOOR_SECRET_KEY={secret.key}\n", encoding="utf-8"
-    )
+    staff = _with_engine(database_url, _demo_staff, spec)
+    lines = [f"TABOOR_PUBLIC_KEY={public.key}", f"TABOOR_SECRET_KEY={secret.key}"]
+    lines += [f"TABOOR_DEMO_{role.upper()}_PASSWORD={password}" for _, role, password in staff]
+    DEMO_KEYS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"Demo company {spec.id} ({spec.name}) applied.")
     console.print(f"  public key: {public.key}", markup=False)
     console.print(f"  secret key: {secret.key}", markup=False)
+    for username, role, password in staff:
+        console.print(f"  staff {role}: {username} / {password}", markup=False)
     console.print(f"  (also written to {DEMO_KEYS_FILE}: `source {DEMO_KEYS_FILE}`)")
     _serve(database_url, host, port, workers)
