@@ -21,7 +21,13 @@ from litestar.params import FromPath
 from taboor.api.external_v1.implemented import IMPLEMENTED_OPERATIONS
 from taboor.api.external_v1.openapi_document import SERVER_URL, build_openapi_document
 
-__all__ = ["ASSET_CONTENT_TYPES", "docs_route_handlers"]
+__all__ = [
+    "ASSET_CONTENT_TYPES",
+    "docs_route_handlers",
+    "document_response",
+    "page_response",
+    "swagger_page",
+]
 
 ASSETS_URL = f"{SERVER_URL}/docs/assets"
 OPENAPI_URL = f"{SERVER_URL}/openapi.json"
@@ -54,14 +60,14 @@ def _asset_url(name: str) -> str:
     return f"{ASSETS_URL}/{name}?v={digest}"
 
 
-@cache
-def _docs_page() -> str:
+def swagger_page(title: str, openapi_url: str) -> str:
+    """A Swagger UI page for the document at ``openapi_url``, with the vendored assets."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>Taboor External API v1</title>
+  <title>{title}</title>
   <link rel="stylesheet" href="{_asset_url("swagger-ui.css")}">
 </head>
 <body>
@@ -69,7 +75,7 @@ def _docs_page() -> str:
   <script src="{_asset_url("swagger-ui-bundle.js")}" charset="utf-8"></script>
   <script>
     window.ui = SwaggerUIBundle({{
-      url: "{OPENAPI_URL}",
+      url: "{openapi_url}",
       dom_id: "#swagger-ui",
       deepLinking: true,
       validatorUrl: null,
@@ -82,24 +88,33 @@ def _docs_page() -> str:
 """
 
 
+def document_response(content: bytes) -> Response[bytes]:
+    return Response(
+        content=content, media_type=MediaType.JSON, headers={"Cache-Control": _PAGE_CACHE_CONTROL}
+    )
+
+
+def page_response(html: str) -> Response[str]:
+    return Response(
+        content=html, media_type=MediaType.HTML, headers={"Cache-Control": _PAGE_CACHE_CONTROL}
+    )
+
+
+@cache
+def _docs_page() -> str:
+    return swagger_page("Taboor External API v1", OPENAPI_URL)
+
+
 @get("/openapi.json", sync_to_thread=False, include_in_schema=False)
 def openapi_document() -> Response[bytes]:
     """The OpenAPI 3.1 document of External API v1 (built once, then served from memory)."""
-    return Response(
-        content=_openapi_json(IMPLEMENTED_OPERATIONS),
-        media_type=MediaType.JSON,
-        headers={"Cache-Control": _PAGE_CACHE_CONTROL},
-    )
+    return document_response(_openapi_json(IMPLEMENTED_OPERATIONS))
 
 
 @get("/docs", sync_to_thread=False, include_in_schema=False)
 def docs_page() -> Response[str]:
     """Interactive documentation (Swagger UI), served entirely from this server."""
-    return Response(
-        content=_docs_page(),
-        media_type=MediaType.HTML,
-        headers={"Cache-Control": _PAGE_CACHE_CONTROL},
-    )
+    return page_response(_docs_page())
 
 
 @get("/docs/assets/{name:str}", sync_to_thread=False, include_in_schema=False)
