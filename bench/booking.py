@@ -19,9 +19,10 @@ places) and 50 000 customers are seeded. The server runs as `taboor serve --work
 
 Then `pgbench` runs the walk-in booking's own SQL (bench/pgbench_walk_in.sql: the
 statements `book_ticket` issues on PostgreSQL) and, separately, the whole request's SQL
-(bench/pgbench_walk_in_request.sql: the API-key check too) against the same database
-with the same clients, and the HTTP booking rate is printed as a share of each: how much
-the HTTP stack and Python (and, for the first, the key check) cost on top of the SQL.
+(the same with the API-key check in front, written out by `pgbench_scripts`) against the
+same database with the same clients, and the HTTP booking rate is printed as a share of
+each: how much the HTTP stack and Python (and, for the first, the key check) cost on top
+of the SQL.
 """
 
 from __future__ import annotations
@@ -58,10 +59,28 @@ from taboor.setup.loader import parse_company_yaml
 
 BENCH = Path(__file__).resolve().parent
 LUA = BENCH / "booking.lua"
-PGBENCH_SCRIPTS = {
-    "walk-in booking SQL": BENCH / "pgbench_walk_in.sql",
-    "walk-in request SQL, key check included": BENCH / "pgbench_walk_in_request.sql",
-}
+WALK_IN_SQL = BENCH / "pgbench_walk_in.sql"
+# The request's API-key check (keys/service.py, its own autocommit query), put in front
+# of the walk-in's SQL for the "whole request" run; needs -D key_hash=….
+KEY_CHECK_SQL = """\
+SELECT api_keys.id, api_keys.company_id, api_keys.kind, companies.default_locale
+  FROM api_keys JOIN companies ON companies.id = api_keys.company_id
+ WHERE api_keys.key_hash = :key_hash::varchar AND api_keys.revoked_at IS NULL;
+"""
+
+
+def pgbench_scripts(directory: Path) -> dict[str, Path]:
+    """The walk-in's SQL as it is, and with the key check in front (after the \\set)."""
+    walk_in = WALK_IN_SQL.read_text(encoding="utf-8")
+    set_line, _, statements = walk_in.partition("\n\\set tid")[2].partition("\n")
+    request = directory / "pgbench_walk_in_request.sql"
+    request.write_text(f"\\set tid{set_line}\n{KEY_CHECK_SQL}{statements}", encoding="utf-8")
+    return {
+        "walk-in booking SQL": WALK_IN_SQL,
+        "walk-in request SQL, key check included": request,
+    }
+
+
 API = "/external/v1"
 COMPANY = "cmp_bench1"
 BRANCH, GROUP, WALK_IN, APPOINTMENTS = "benchbr001", "benchgrp01", "benchwalk1", "benchappt1"
@@ -327,7 +346,8 @@ def main() -> None:
         "key_hash": hash_key(key),
     }
     benches = []
-    for label, script in PGBENCH_SCRIPTS.items():
+    scripts = pgbench_scripts(Path(tempfile.mkdtemp(prefix="taboor-bench-")))
+    for label, script in scripts.items():
         with draining(database, not args.no_drain):
             benches.append(
                 pgbench(f"pgbench {label}", script, database, variables,

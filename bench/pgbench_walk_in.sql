@@ -7,7 +7,7 @@
 --     -D company=… -D service=… -D branch=… -D grp=… -D prefix=W -D day=YYYY-MM-DD -D key=…
 -- The ticket id is random (40 bits, as hex), like the app's 10 random characters.
 -- Needs -M prepared: the :variables are bound as parameters, with the casts below.
--- pgbench_walk_in_request.sql adds the request's API-key check in front.
+-- bench/booking.py also runs it with the request's API-key check put in front.
 \set tid random(0, 1099511627775)
 SELECT services.id, services.group_id, services.branch_id, services.prefix, services.walk_in,
        services.walk_in_hours, services.appointment_prefix, services.slot_minutes,
