@@ -93,24 +93,26 @@ async def list_counters(
     )
     if counter_id is not None:
         query = query.where(_c.id == counter_id)
-    counters: dict[str, CounterState] = {}
+    rows = (await connection.execute(query)).all()
     services: dict[str, list[CounterServiceState]] = {}
-    for row in await connection.execute(query):
-        if row[0] not in counters:
-            counters[row[0]] = CounterState(
-                row[0], row[1], row[2], row[3], row[4], row[5], row[6], ()
-            )
-            services[row[0]] = []
+    for row in rows:
+        served = services.setdefault(row[0], [])
         if row[7] is not None:
-            services[row[0]].append(CounterServiceState(row[7], bool(row[8])))
+            served.append(CounterServiceState(row[7], bool(row[8])))
+    first = {row[0]: row for row in reversed(rows)}  # a row per counter, for its fields
     return [
-        CounterState(**{**_fields(counter), "services": tuple(services[counter.id])})
-        for counter in counters.values()
+        CounterState(
+            id=counter_id,
+            branch_id=first[counter_id][1],
+            name=first[counter_id][2],
+            position=first[counter_id][3],
+            held_by=first[counter_id][4],
+            holder_name=first[counter_id][5],
+            opened_at=first[counter_id][6],
+            services=tuple(served),
+        )
+        for counter_id, served in services.items()
     ]
-
-
-def _fields(counter: CounterState) -> dict[str, Any]:
-    return {name: getattr(counter, name) for name in CounterState.__slots__}
 
 
 async def counter_branch(connection: AsyncConnection, company_id: str, counter_id: str) -> str:
