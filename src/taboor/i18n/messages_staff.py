@@ -9,6 +9,55 @@ STAFF_MESSAGES: dict[str, dict[str, str]] = {
         "ar": "الجلسة غير صالحة أو منتهية.",
     },
     "not_found.counter": {"en": "Counter not found.", "ar": "الشباك غير موجود."},
+    "not_found.staff": {"en": "Staff user not found.", "ar": "الموظف غير موجود."},
+    "not_found.key": {"en": "API key not found.", "ar": "مفتاح الواجهة البرمجية غير موجود."},
+    "staff.admin_required": {
+        "en": "Only an admin may do this.",
+        "ar": "هذا الإجراء متاح للمسؤول فقط.",
+    },
+    "staff.validation.username": {
+        "en": "3 to 64 characters: letters, digits and . _ @ -",
+        "ar": "من 3 إلى 64 حرفًا: أحرف وأرقام و . _ @ -",
+    },
+    "staff.validation.username_taken": {
+        "en": "This username is already taken.",
+        "ar": "اسم المستخدم هذا مستخدم من قبل.",
+    },
+    "staff.validation.name": {
+        "en": "The name must not be empty.",
+        "ar": "يجب ألا يكون الاسم فارغًا.",
+    },
+    "staff.validation.role": {
+        "en": "The role must be admin or agent.",
+        "ar": "يجب أن يكون الدور admin أو agent.",
+    },
+    "staff.validation.agent_branches": {
+        "en": "An agent must be assigned to at least one branch.",
+        "ar": "يجب تكليف الموظف بفرع واحد على الأقل.",
+    },
+    "staff.validation.password": {
+        "en": "The password must have 8 to 256 characters.",
+        "ar": "يجب أن تتكون كلمة المرور من 8 إلى 256 حرفًا.",
+    },
+    "staff.validation.key_kind": {
+        "en": "The kind must be public or secret.",
+        "ar": "يجب أن يكون النوع public أو secret.",
+    },
+    "staff.validation.other_company": {
+        "en": "This file describes another company.",
+        "ar": "هذا الملف يصف شركة أخرى.",
+    },
+    "staff.company_file.problems": {
+        "en": "The company file has problems: {problems}",
+        "ar": "في ملف الشركة مشكلات: {problems}",
+    },
+    "staff.users.fetched": {"en": "Staff users fetched.", "ar": "تم جلب الموظفين."},
+    "staff.user.created": {"en": "Staff user created.", "ar": "تم إنشاء الموظف."},
+    "staff.user.deactivated": {"en": "Staff user deactivated.", "ar": "تم إيقاف الموظف."},
+    "staff.keys.fetched": {"en": "API keys fetched.", "ar": "تم جلب المفاتيح."},
+    "staff.key.created": {"en": "API key created.", "ar": "تم إنشاء المفتاح."},
+    "staff.key.revoked": {"en": "API key revoked.", "ar": "تم إلغاء المفتاح."},
+    "staff.company.applied": {"en": "Company file applied.", "ar": "تم تطبيق ملف الشركة."},
     "staff.branch_forbidden": {
         "en": "You are not assigned to this branch.",
         "ar": "أنت غير مكلف بالعمل في هذا الفرع.",

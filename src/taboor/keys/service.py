@@ -120,15 +120,23 @@ async def list_keys(engine: AsyncEngine, company_id: str | None = None) -> list[
     ]
 
 
-async def revoke_key(engine: AsyncEngine, key_id: str, *, clock: Clock = system_clock) -> bool:
-    """Revoke a key; False when no such key is active. On PostgreSQL every server
+async def revoke_key(
+    engine: AsyncEngine,
+    key_id: str,
+    *,
+    clock: Clock = system_clock,
+    company_id: str | None = None,
+) -> bool:
+    """Revoke a key (of ``company_id``, when given); False when no such key is active.
+    On PostgreSQL every server
     process's key cache hears of it when this commits (``taboor.keys.cache``)."""
 
     async def work(connection: AsyncConnection) -> bool:
+        scope = [t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None)]
+        if company_id is not None:  # an admin revokes only their company's keys
+            scope.append(t.api_keys.c.company_id == company_id)
         result = await connection.execute(
-            update(t.api_keys)
-            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=clock())
+            update(t.api_keys).where(*scope).values(revoked_at=clock())
         )
         if result.rowcount == 1 and connection.dialect.name == "postgresql":
             await connection.execute(select(func.pg_notify(KEY_CHANNEL, key_id)))

@@ -212,6 +212,78 @@ def _staff_schemas() -> dict[str, Any]:
     }
 
 
+def _admin_schemas() -> dict[str, Any]:
+    staff_id = string("Staff user id.", pattern=STAFF_ID_PATTERN)
+    key_fields = {
+        "id": string("API key id.", pattern="^key_[0-9a-f]{16}$"),
+        "kind": string("`public` or `secret` (spec §1.1).", enum=["public", "secret"]),
+        "name": nullable_string("A label for people."),
+        "hint": string("The key's first characters, to tell keys apart."),
+        "createdAt": timestamp("When it was made."),
+        "revokedAt": timestamp("When it was revoked; null while it works.", nullable=True),
+    }
+    key_required = list(key_fields)
+    return {
+        "StaffAccount": object_schema(
+            {
+                "id": staff_id,
+                "username": string("Sign-in name.", pattern=USERNAME_PATTERN),
+                "name": string("Display name."),
+                "role": string("`admin` or `agent`.", enum=["admin", "agent"]),
+                "active": {"type": "boolean", "description": "False once deactivated."},
+                "branchIds": {"type": "array", "items": entity_id("Branch id.")},
+                "createdAt": timestamp("When it was made."),
+            },
+            required=["id", "username", "name", "role", "active", "branchIds", "createdAt"],
+            description="A staff user of the company, as an admin manages it.",
+        ),
+        "ApiKey": object_schema(key_fields, required=key_required),
+        "CreatedApiKey": object_schema(
+            {**key_fields, "key": string("The key itself, shown this once: keep it.")},
+            required=[*key_required, "key"],
+        ),
+        "CreateStaffRequest": object_schema(
+            {
+                "username": string("3–64 of a–z 0–9 . _ @ - (lower-cased), unique on the server."),
+                "name": string("Display name."),
+                "role": string("`admin` or `agent`.", enum=["admin", "agent"]),
+                "password": string("8–256 characters.", format="password"),
+                "branchIds": {
+                    "type": "array",
+                    "items": entity_id("Branch id."),
+                    "description": "The company's branches an agent works at (at least one).",
+                },
+            },
+            required=["username", "name", "role", "password"],
+        ),
+        "CreateKeyRequest": object_schema(
+            {
+                "kind": string("`public` or `secret`.", enum=["public", "secret"]),
+                "name": string("An optional label."),
+            },
+            required=["kind"],
+        ),
+        "CompanyFileRequest": object_schema(
+            {"companyFile": string("The company file (YAML text) of the admin's company.")},
+            required=["companyFile"],
+        ),
+        "CompanyApplied": object_schema(
+            {
+                "changes": {
+                    "type": "object",
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": {"type": "integer", "minimum": 1},
+                    },
+                    "description": "Per kind of row, how many were created, updated, "
+                    "deactivated or removed; empty when the file changed nothing.",
+                }
+            },
+            required=["changes"],
+        ),
+    }
+
+
 def _counter_schemas() -> dict[str, Any]:
     return {
         "StaffBranch": object_schema(
@@ -422,6 +494,12 @@ def _response_schemas() -> dict[str, Any]:
             }
         ),
         "EmptyResponse": success_envelope({"type": "null"}),
+        "StaffAccountListResponse": success_envelope(array_of("StaffAccount")),
+        "StaffAccountResponse": success_envelope(ref("StaffAccount")),
+        "ApiKeyListResponse": success_envelope(array_of("ApiKey")),
+        "ApiKeyResponse": success_envelope(ref("ApiKey")),
+        "CreatedApiKeyResponse": success_envelope(ref("CreatedApiKey")),
+        "CompanyAppliedResponse": success_envelope(ref("CompanyApplied")),
     }
 
 
@@ -429,6 +507,7 @@ def _schemas() -> dict[str, Any]:
     return {
         **_envelope_schemas(),
         **_staff_schemas(),
+        **_admin_schemas(),
         **_counter_schemas(),
         **ticket_schemas(),
         **_request_schemas(),
@@ -450,6 +529,10 @@ def _parameters() -> dict[str, Any]:
             "counterId", entity_id("Counter id."), f"Counter id. {unknown}"
         ),
         "TicketId": path_parameter("ticketId", entity_id("Ticket id."), f"Ticket id. {unknown}"),
+        "StaffId": path_parameter(
+            "staffId", string("Staff user id.", pattern=STAFF_ID_PATTERN), f"Staff id. {unknown}"
+        ),
+        "KeyId": path_parameter("keyId", string("API key id."), f"API key id. {unknown}"),
     }
 
 
@@ -498,6 +581,7 @@ class _Op(NamedTuple):
     conflicts: tuple[str, ...] = ()
     session: bool = True
     throttled: bool = False
+    success_status: str = "200"
 
 
 _AGENT_BRANCH = "An agent: at a branch they are assigned to. An admin: anywhere in the company."
@@ -551,6 +635,101 @@ def _move(
         forbidden=forbidden,
         not_found=not_found,
         conflicts=conflicts,
+    )
+
+
+_ADMIN_ONLY = "An admin, for their own company."
+_FORBIDDEN_AGENT = "An agent: `Only an admin may do this.`"
+
+
+def _admin_operations() -> tuple[_Op, ...]:
+    def admin(**fields: Any) -> _Op:
+        return _Op(tag="Administration", who=_ADMIN_ONLY, forbidden=_FORBIDDEN_AGENT, **fields)
+
+    return (
+        admin(
+            operation_id="listStaffAccounts",
+            method="GET",
+            path="/staff",
+            summary="List the company's staff users",
+            description="Every staff user of the admin's company, active or not.",
+            success_schema="StaffAccountListResponse",
+            success_message="Staff users fetched.",
+        ),
+        admin(
+            operation_id="createStaffAccount",
+            method="POST",
+            path="/staff",
+            summary="Create a staff user",
+            description="An admin or an agent of the admin's company, with a password "
+            "(hashed with argon2). A username already taken anywhere on the server is a "
+            "422 on `username`.",
+            success_schema="StaffAccountResponse",
+            success_message="Staff user created.",
+            success_status="201",
+            request_body="CreateStaffRequest",
+            invalid=("body", "username", "name", "role", "password", "branchIds"),
+        ),
+        admin(
+            operation_id="deactivateStaffAccount",
+            method="POST",
+            path="/staff/{staffId}/deactivate",
+            summary="Deactivate a staff user",
+            description="The user can no longer sign in and their sessions end at once. "
+            "Deactivating an inactive user changes nothing. No request body.",
+            success_schema="StaffAccountResponse",
+            success_message="Staff user deactivated.",
+            parameters=("StaffId",),
+            not_found="`Staff user not found.`: no such staff user in the caller's company.",
+        ),
+        admin(
+            operation_id="listApiKeys",
+            method="GET",
+            path="/keys",
+            summary="List the company's API keys",
+            description="The company's External API keys, newest last; never the keys themselves.",
+            success_schema="ApiKeyListResponse",
+            success_message="API keys fetched.",
+        ),
+        admin(
+            operation_id="createApiKey",
+            method="POST",
+            path="/keys",
+            summary="Create an API key",
+            description="A public or secret External API key; the key is in the answer "
+            "once and never again.",
+            success_schema="CreatedApiKeyResponse",
+            success_message="API key created.",
+            success_status="201",
+            request_body="CreateKeyRequest",
+            invalid=("body", "kind", "name"),
+        ),
+        admin(
+            operation_id="revokeApiKey",
+            method="POST",
+            path="/keys/{keyId}/revoke",
+            summary="Revoke an API key",
+            description="The key stops working at once on every server process. Revoking a "
+            "revoked key changes nothing. No request body.",
+            success_schema="ApiKeyResponse",
+            success_message="API key revoked.",
+            parameters=("KeyId",),
+            not_found="`API key not found.`: no such key in the caller's company.",
+        ),
+        admin(
+            operation_id="applyCompanyFile",
+            method="PUT",
+            path="/company",
+            summary="Apply the company file",
+            description="Creates or updates everything the company file describes, all or "
+            "nothing (docs/company-file.md), for the admin's own company. A file with "
+            "problems is a 422 on `companyFile` listing every problem with its place in the "
+            "file; so is a file describing another company.",
+            success_schema="CompanyAppliedResponse",
+            success_message="Company file applied.",
+            request_body="CompanyFileRequest",
+            invalid=("body", "companyFile"),
+        ),
     )
 
 
@@ -786,6 +965,7 @@ def _operations() -> tuple[_Op, ...]:
             "`upcoming` or `waiting` → `cancelled` (terminal); an appointment's place is "
             "given back.",
         ),
+        *_admin_operations(),
     )
 
 
@@ -807,7 +987,7 @@ def _narrowed(envelope: str, properties: dict[str, Any]) -> dict[str, Any]:
 
 def _responses(op: _Op) -> dict[str, Any]:
     responses: dict[str, Any] = {
-        "200": _response(op.success_message, ref(op.success_schema)),
+        op.success_status: _response(op.success_message, ref(op.success_schema)),
     }
     if op.session:
         auth = (

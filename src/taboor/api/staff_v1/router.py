@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
+from taboor.api.staff_v1.admin import admin_handlers
 from taboor.api.staff_v1.auth import provide_staff
 from taboor.api.staff_v1.counters import counter_handlers
 from taboor.api.staff_v1.docs import docs_route_handlers
@@ -14,7 +15,7 @@ from taboor.api.staff_v1.tickets import ticket_handlers
 
 BASE_PATH = "/staff/v1"
 
-SESSION_HANDLERS = [*counter_handlers, *ticket_handlers]
+SESSION_HANDLERS = [*counter_handlers, *ticket_handlers, *admin_handlers]
 
 
 def staff_router() -> Router:
