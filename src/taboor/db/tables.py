@@ -72,6 +72,16 @@ companies = Table(
     Column("default_locale", String(8), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # From the company file's `limits`/`cors`: requests per minute per API key and per
+    # client address (NULL: unlimited), and the browser origins its public keys serve.
+    Column("rate_limit_per_key", Integer, nullable=True),
+    Column("rate_limit_per_address", Integer, nullable=True),
+    Column("cors_origins", JSONDocument, nullable=True),
+    CheckConstraint(
+        "(rate_limit_per_key IS NULL OR rate_limit_per_key > 0) AND "
+        "(rate_limit_per_address IS NULL OR rate_limit_per_address > 0)",
+        name="rate_limits",
+    ),
 )
 
 api_keys = Table(
@@ -396,4 +406,33 @@ login_throttle = Table(
     Column("failures", Integer, nullable=False),
     CheckConstraint(_in("scope", THROTTLE_SCOPES), name="scope"),
     CheckConstraint("failures >= 0", name="failures"),
+)
+
+# Requests counted per API key and per client address in fixed one-minute windows, by
+# one atomic upsert per request, so every server process spends one shared budget.
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    metadata,
+    Column("scope", String(8), primary_key=True),
+    Column("subject", String(128), primary_key=True),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("hits", Integer, nullable=False),
+    CheckConstraint("scope IN ('key', 'address')", name="scope"),
+    CheckConstraint("hits >= 0", name="hits"),
+)
+
+# Idempotency-Key records (spec §4): the response of a POST/PUT/DELETE, written in the
+# same transaction as its effect, replayed for the same key and body within 24 hours.
+# ``scope`` is whose key it is (an API key or a staff user), so keys never collide
+# across callers.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "created_at"),
 )
