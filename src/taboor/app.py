@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.datastructures import State
+from litestar.types import Empty
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.api.errors import EXCEPTION_HANDLERS
@@ -18,6 +19,9 @@ from taboor.api.staff_v1.router import staff_router
 from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine, libpq_url
 from taboor.keys.cache import KeyCache
+from taboor.ops.logs import configure_logging
+from taboor.ops.observe import ObservedApp
+from taboor.ops.routes import ops_handlers
 from taboor.settings import Settings
 from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.no_show import NoShowSweeper
@@ -73,8 +77,13 @@ def create_app(
             if owns_engine:
                 await app_engine.dispose()
 
-    return Litestar(
-        route_handlers=[external_router(), staff_router()],
+    # A server's settings name a log format (`taboor serve` sets one): every logger then
+    # writes through ours. Without one (tests) Litestar's defaults stay.
+    if settings.log_format is not None:
+        configure_logging(settings.log_format, settings.log_level)
+
+    app = Litestar(
+        route_handlers=[external_router(), staff_router(), *ops_handlers],
         state=State(
             {
                 "engine": app_engine,
@@ -88,8 +97,13 @@ def create_app(
         before_send=[add_request_id_header],
         lifespan=[lifespan],
         openapi_config=None,
+        logging_config=None if settings.log_format is not None else Empty,
         debug=False,
     )
+    # Outermost, around routing and error handling, so every answer (404s and 500s too)
+    # is counted, timed and logged, and log lines carry the request id.
+    app.asgi_handler = ObservedApp(app.asgi_handler)
+    return app
 
 
 def create_server_app() -> Litestar:

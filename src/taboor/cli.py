@@ -301,18 +301,24 @@ def _serve(database_url: str, host: str, port: int, workers: int) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
-    upgrade_to_head(database_url)
+    from taboor.ops.serving import server_environment
+
     # Workers are separate processes: they read the URL from the environment.
     os.environ["TABOOR_DATABASE_URL"] = database_url
-    console.print(f"Taboor serving on http://{host}:{port} ({workers} worker(s))")
-    Granian(
-        "taboor.app:create_server_app",
-        factory=True,
-        address=host,
-        port=port,
-        workers=workers,
-        interface=Interfaces.ASGI,
-    ).serve()
+    # JSON logs, the workers' shared metrics directory, the shutdown grace (README,
+    # "Operations").
+    with server_environment() as options:
+        upgrade_to_head(database_url)
+        console.print(f"Taboor serving on http://{host}:{port} ({workers} worker(s))")
+        Granian(
+            "taboor.app:create_server_app",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            **options,
+        ).serve()
 
 
 _host = click.option("--host", default="127.0.0.1", show_default=True)

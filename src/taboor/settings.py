@@ -24,6 +24,12 @@ class Settings:
     # How long a process may remember a resolved API key (PostgreSQL only; revocations
     # reach every process at once by notification, see taboor.keys.cache); 0 = never.
     key_cache_seconds: float = 60.0
+    # json or text: the app then configures every logger itself (taboor.ops.logs);
+    # None leaves logging to the framework's defaults. `taboor serve` defaults to json.
+    log_format: str | None = None
+    # How long `taboor serve` lets workers finish in-flight requests after SIGTERM
+    # before killing them; 0 waits as long as they take.
+    shutdown_timeout_seconds: float = 25.0
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -35,6 +41,8 @@ class Settings:
             log_level=os.environ.get("TABOOR_LOG_LEVEL", "info"),
             no_show_interval_seconds=_seconds("TABOOR_NO_SHOW_INTERVAL_SECONDS", 30.0),
             key_cache_seconds=_seconds("TABOOR_KEY_CACHE_SECONDS", 60.0),
+            log_format=os.environ.get("TABOOR_LOG_FORMAT") or None,
+            shutdown_timeout_seconds=_seconds("TABOOR_SHUTDOWN_TIMEOUT_SECONDS", 25.0),
         )
 
 
