@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.db import tables as t
-from taboor.db.uow import is_unique_violation, run_in_transaction
+from taboor.db.uow import is_unique_violation, read_connection, run_in_transaction
 from taboor.tickets.events import Actor
 from taboor.tickets.transitions import claim_head
 
@@ -164,7 +164,7 @@ async def open_counter(
     except CounterError as error:
         if error.reason != "already_holding":
             raise
-        async with engine.connect() as connection:
+        async with read_connection(engine) as connection:
             other = await held_counter(connection, staff_id)
         raise CounterError("already_holding", counter_id=other) from None
 

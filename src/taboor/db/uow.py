@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -55,9 +56,36 @@ def is_unique_violation(error: DBAPIError) -> bool:
     return "UNIQUE constraint failed" in str(error.orig)
 
 
+# A request that must be all or nothing (one carrying an Idempotency-Key: its effect and
+# the record of its response commit together) runs in one transaction; every unit of work
+# and every read inside it joins that transaction instead of opening its own.
+_joined: ContextVar[AsyncConnection | None] = ContextVar("taboor_joined", default=None)
+
+
+def joined_transaction() -> AsyncConnection | None:
+    return _joined.get()
+
+
+@contextmanager
+def joining(connection: AsyncConnection) -> Iterator[None]:
+    """Make every unit of work and read in this context run on ``connection``'s
+    transaction (the caller opened it and decides its commit)."""
+    token = _joined.set(connection)
+    try:
+        yield
+    finally:
+        _joined.reset(token)
+
+
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A single write transaction (``BEGIN IMMEDIATE`` on SQLite). No retries."""
+    """A single write transaction (``BEGIN IMMEDIATE`` on SQLite). No retries. Inside a
+    joined transaction it is a savepoint of it: a refused unit of work is undone alone,
+    as its own transaction would have been, and the request's transaction goes on."""
+    if (outer := _joined.get()) is not None:
+        async with outer.begin_nested():
+            yield outer
+        return
     async with engine.connect() as connection:
         await connection.execution_options(**{WRITE_OPTION: True})
         async with connection.begin():
@@ -68,6 +96,9 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
 async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for reads. On PostgreSQL it runs in autocommit: each statement sees
     committed data (as READ COMMITTED would) without BEGIN/ROLLBACK round trips."""
+    if (outer := _joined.get()) is not None:
+        yield outer
+        return
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -76,7 +107,10 @@ async def read_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]
 
 async def retry_when_safe(attempt: Callable[[], Awaitable[T]]) -> T:
     """Run ``attempt`` (a whole unit of work) again while the database reports a
-    failure that is safe to retry."""
+    failure that is safe to retry. Inside a joined transaction a failure ends the whole
+    transaction, so it is not retried here but by whoever owns it."""
+    if _joined.get() is not None:
+        return await attempt()
     for number in range(1, MAX_ATTEMPTS + 1):
         try:
             return await attempt()
@@ -110,6 +144,10 @@ async def run_in_transaction_on(
     after: dict[str, Any] = {WRITE_OPTION: False}
     if autocommit:
         during["isolation_level"], after["isolation_level"] = "READ COMMITTED", "AUTOCOMMIT"
+
+    if _joined.get() is connection:
+        async with connection.begin_nested():
+            return await work(connection)
 
     async def attempt() -> T:
         if connection.in_transaction():  # SQLite's reads began one; end it first

@@ -60,6 +60,19 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "ar": "الطريقة غير مسموح بها.",
     },
     "error.rate_limited": {"en": "Too many requests.", "ar": "طلبات كثيرة جدًا."},
+    # --- Idempotency-Key (spec §4) ---
+    "idempotency.bad_key": {
+        "en": "The Idempotency-Key must be 1 to 255 printable ASCII characters.",
+        "ar": "يجب أن يكون مفتاح Idempotency-Key من 1 إلى 255 حرفًا مطبوعًا.",
+    },
+    "idempotency.in_progress": {
+        "en": "A request with this Idempotency-Key is still in progress.",
+        "ar": "ما زال طلب بمفتاح Idempotency-Key هذا قيد التنفيذ.",
+    },
+    "idempotency.key_reused": {
+        "en": "This Idempotency-Key was used for a different request.",
+        "ar": "استُخدم مفتاح Idempotency-Key هذا لطلب مختلف.",
+    },
     "error.bad_request": {"en": "Bad request.", "ar": "طلب غير صالح."},
     "not_found.branch": {"en": "Branch not found.", "ar": "الفرع غير موجود."},
     "not_found.service": {"en": "Service not found.", "ar": "الخدمة غير موجودة."},
