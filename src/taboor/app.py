@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.api.errors import EXCEPTION_HANDLERS
 from taboor.api.external_v1.router import external_router
+from taboor.api.idempotency import idempotency_middleware
 from taboor.api.request_ids import add_request_id_header
 from taboor.api.staff_v1.router import staff_router
 from taboor.clock import Clock, system_clock
@@ -95,6 +96,7 @@ def create_app(
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id_header],
+        middleware=[idempotency_middleware(app_engine, clock)],
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None if settings.log_format is not None else Empty,
