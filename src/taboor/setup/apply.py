@@ -237,7 +237,16 @@ async def _sync_company(
 ) -> None:
     row = await connection.execute(select(t.companies).where(t.companies.c.id == spec.id))
     existing = row.mappings().first()
-    fields = {"name": spec.name, "timezone": spec.timezone, "default_locale": spec.default_locale}
+    fields = {
+        "name": spec.name,
+        "timezone": spec.timezone,
+        "default_locale": spec.default_locale,
+        # The file owns these too: absent from it means unlimited / no browser origins,
+        # so removing `limits` or `cors` clears them.
+        "rate_limit_per_key": spec.rate_limit_per_key,
+        "rate_limit_per_address": spec.rate_limit_per_address,
+        "cors_origins": list(spec.cors_origins) or None,
+    }
     if existing is None:
         await upsert(
             connection,

@@ -25,6 +25,18 @@ ENTITY_ID = re.compile(r"[a-z0-9]{10}")
 PREFIX = re.compile(r"[A-Z]{1,3}")
 ID_HINT = "must be 10 characters a-z or 0-9"
 PREFIX_HINT = "must be 1 to 3 capital letters A-Z"
+# A browser origin as browsers send it: scheme://host[:port], nothing after. Any scheme
+# (https, http for local development, capacitor:// and the like for app web views).
+ORIGIN = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
+ORIGIN_HINT = "must be an origin like https://app.example.com (scheme://host[:port], no path)"
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+MAX_CORS_ORIGINS = 50
+MAX_ORIGIN_LENGTH = 300
+MAX_RATE_LIMIT = 100_000
 
 LocalizedText = dict[str, str]
 
@@ -105,6 +117,13 @@ class CompanySpec:
     timezone: str
     default_locale: str
     branches: tuple[BranchSpec, ...]
+    # `limits`: External API requests per minute per API key and per client address;
+    # None = unlimited.
+    rate_limit_per_key: int | None = None
+    rate_limit_per_address: int | None = None
+    # `cors.origins`: the browser origins the company's apps are served from, normalized
+    # as browsers send them (lower case, no default port), each once, in file order.
+    cors_origins: tuple[str, ...] = ()
 
 
 def derived_id(*parts: str) -> str:
@@ -189,7 +208,9 @@ class _FileParser:
 
     # -- the document ---------------------------------------------------------------
     def company(self, raw: object) -> CompanySpec | None:
-        top = MappingReader(raw, "", self.problems, frozenset({"company", "branches"}))
+        top = MappingReader(
+            raw, "", self.problems, frozenset({"company", "branches", "limits", "cors"})
+        )
         if not top.ok:
             return None
         if not top.has("company"):
@@ -220,9 +241,63 @@ class _FileParser:
                 )
             )
         )
+        per_key, per_address = self.limits(top)
+        origins = self.cors_origins(top)
         if company_id is None or name is None or timezone is None:
             return None
-        return CompanySpec(company_id, name, timezone, self.default_locale, branches)
+        return CompanySpec(
+            company_id,
+            name,
+            timezone,
+            self.default_locale,
+            branches,
+            rate_limit_per_key=per_key,
+            rate_limit_per_address=per_address,
+            cors_origins=origins,
+        )
+
+    def limits(self, top: MappingReader) -> tuple[int | None, int | None]:
+        """``limits: {perKeyPerMinute, perAddressPerMinute}``; absent = unlimited."""
+        if not top.has("limits"):
+            return None, None
+        limits = MappingReader(
+            top.get("limits"),
+            "limits",
+            self.problems,
+            frozenset({"perKeyPerMinute", "perAddressPerMinute"}),
+        )
+        if not limits.ok:
+            return None, None
+
+        def per_minute(name: str) -> int | None:
+            if not limits.has(name):
+                return None
+            return limits.integer(name, minimum=1, maximum=MAX_RATE_LIMIT)
+
+        return per_minute("perKeyPerMinute"), per_minute("perAddressPerMinute")
+
+    def cors_origins(self, top: MappingReader) -> tuple[str, ...]:
+        """``cors: {origins: [...]}``: each an origin, at most ``MAX_CORS_ORIGINS``."""
+        if not top.has("cors"):
+            return ()
+        cors = MappingReader(top.get("cors"), "cors", self.problems, frozenset({"origins"}))
+        if not cors.ok:
+            return ()
+        raw_origins = cors.sequence("origins")
+        if len(raw_origins) > MAX_CORS_ORIGINS:
+            self.problems.add(cors.path_of("origins"), f"at most {MAX_CORS_ORIGINS} origins")
+            return ()
+        origins: dict[str, str] = {}
+        for index, raw in enumerate(raw_origins):
+            path = child(cors.path_of("origins"), index)
+            origin = _origin(raw)
+            if isinstance(origin, _OriginProblem):
+                self.problems.add(path, origin.message)
+            elif origin in origins:
+                self.problems.add(path, f"{origin} is already listed at {origins[origin]}")
+            else:
+                origins[origin] = path
+        return tuple(origins)
 
     def timezone(self, reader: MappingReader, *, required: bool) -> str | None:
         zone = reader.text("timezone", required=required, max_length=64)
@@ -492,6 +567,36 @@ def _zones() -> frozenset[str]:
     if not _ZONES:
         _ZONES = frozenset(available_timezones())
     return _ZONES
+
+
+@dataclass(frozen=True, slots=True)
+class _OriginProblem:
+    message: str
+
+
+def _origin(raw: object) -> str | _OriginProblem:
+    """An origin as a browser's ``Origin`` header spells it, or what is wrong with it.
+    Browsers send the scheme and host in lower case and leave out a default port, so
+    the file's spelling is normalized to that; the match on requests is then exact."""
+    if not isinstance(raw, str) or not raw.strip():
+        return _OriginProblem("must be a non-empty string")
+    if raw.strip() in {"*", "null"}:
+        return _OriginProblem(f"{raw.strip()!r} is not allowed; list each origin")
+    if len(raw) > MAX_ORIGIN_LENGTH:
+        return _OriginProblem(f"must be at most {MAX_ORIGIN_LENGTH} characters")
+    if not raw.isascii():
+        return _OriginProblem("write an internationalized host name in punycode (xn--…)")
+    match = ORIGIN.fullmatch(raw.strip())
+    if match is None:
+        return _OriginProblem(ORIGIN_HINT)
+    scheme, host, port = match["scheme"].lower(), match["host"].lower(), match["port"]
+    if port is not None:
+        if not 1 <= int(port) <= 65_535:
+            return _OriginProblem("the port must be between 1 and 65535")
+        port = str(int(port))
+    if port is None or DEFAULT_PORTS.get(scheme) == port:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def _key(name: LocalizedText | None, locale: str) -> str:
