@@ -60,6 +60,10 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "ar": "الطريقة غير مسموح بها.",
     },
     "error.rate_limited": {"en": "Too many requests.", "ar": "طلبات كثيرة جدًا."},
+    "validation.no_nul": {
+        "en": "This field must not contain the NUL character.",
+        "ar": "يجب ألا يحتوي هذا الحقل على المحرف NUL.",
+    },
     # --- Idempotency-Key (spec §4) ---
     "idempotency.bad_key": {
         "en": "The Idempotency-Key must be 1 to 255 printable ASCII characters.",

@@ -9,6 +9,7 @@ import yaml
 
 from taboor.setup.reader import Problem
 from taboor.setup.schema import CompanyFileError, CompanySpec, parse_company_file
+from taboor.text_safety import nul_path
 
 DEMO_RESOURCE = "demo_company.yaml"
 
@@ -20,6 +21,9 @@ def parse_company_yaml(text: str) -> CompanySpec:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
         raise CompanyFileError([Problem(where, f"not valid YAML: {error}")]) from error
+    nul_at = nul_path(document)
+    if nul_at is not None:
+        raise CompanyFileError([Problem(nul_at, "must not contain the NUL character (U+0000)")])
     return parse_company_file(document)
 
 

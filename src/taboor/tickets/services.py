@@ -82,7 +82,11 @@ class BookableService:
 
     def is_slot_start(self, start: datetime, now: datetime) -> bool:
         start = start.astimezone(UTC)
-        return start in self.bookable_starts(start.astimezone(self.zone).date(), now)
+        try:
+            day = start.astimezone(self.zone).date()
+        except OverflowError:  # a local date past year 9999: no slot starts there
+            return False
+        return start in self.bookable_starts(day, now)
 
 
 _s, _g, _b, _bc = t.services.c, t.service_groups.c, t.branches.c, t.branch_closures.c

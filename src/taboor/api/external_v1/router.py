@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
+from taboor.api.body import refuse_nul_in_query
 from taboor.api.external_v1.auth import provide_call
 from taboor.api.external_v1.branches import get_branch_tree, list_branches
 from taboor.api.external_v1.customers import customer_handlers
@@ -22,5 +23,6 @@ def external_router() -> Router:
         path="/",
         route_handlers=AUTHENTICATED_HANDLERS,
         dependencies={"call": Provide(provide_call)},
+        before_request=refuse_nul_in_query,
     )
     return Router(path=BASE_PATH, route_handlers=[api, *docs_route_handlers])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from litestar import Router
 from litestar.di import Provide
 
+from taboor.api.body import refuse_nul_in_query
 from taboor.api.staff_v1.admin import admin_handlers
 from taboor.api.staff_v1.auth import provide_staff
 from taboor.api.staff_v1.counters import counter_handlers
@@ -23,4 +24,5 @@ def staff_router() -> Router:
         path=BASE_PATH,
         route_handlers=[*SESSION_HANDLERS, *login_handlers, *docs_route_handlers],
         dependencies={"staff": Provide(provide_staff)},
+        before_request=refuse_nul_in_query,
     )
