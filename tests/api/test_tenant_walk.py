@@ -297,7 +297,10 @@ def external_cases(a: CompanyA, b: CompanyB) -> dict[str, list[Case]]:
     upcoming = [a.tickets["upcoming"], a.tickets["moved"]]
 
     def only_b(body: dict[str, Any]) -> bool:
-        return all(item.get("companyId") == B for item in body["data"])
+        # B's customers only, and counted alone (B's three fit on the first page).
+        customers = body["data"]
+        mine = all(item.get("companyId") == B for item in customers)
+        return mine and body["pagination"]["total"] == len(customers) == 3
 
     return {
         "listBranches": [
