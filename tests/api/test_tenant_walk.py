@@ -763,15 +763,6 @@ async def _staff_with_password(engine: AsyncEngine, company: str, username: str)
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "IdempotencyMiddleware scopes keys by sha256 of the Authorization header; "
-        "POST /staff/v1/login has none, so every sign-in of every company shares the scope "
-        "sha256('') and company B's sign-in with a key company A's staff used is refused "
-        "422 idempotency_key_reused (src/taboor/api/idempotency.py, _credential_scope)"
-    ),
-)
 async def test_sign_ins_of_two_companies_do_not_share_idempotency_keys(
     client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
@@ -788,16 +779,6 @@ async def test_sign_ins_of_two_companies_do_not_share_idempotency_keys(
         assert response.json()["data"]["staff"]["username"] == username
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "IdempotencyMiddleware records every 2xx body in idempotency_keys.response_body: "
-        "POST /staff/v1/keys keeps the new API key in clear for 24 h (and a replay shows it "
-        "again), POST /staff/v1/login keeps the session token in clear, though keys and "
-        "sessions are otherwise stored only as hashes (spec 1.1: store only a hash, show "
-        "the key once)"
-    ),
-)
 async def test_credentials_handed_out_under_an_idempotency_key_are_not_kept_in_clear(
     client: httpx.AsyncClient, engine: AsyncEngine, clock: MutableClock
 ) -> None:
@@ -830,15 +811,6 @@ async def test_credentials_handed_out_under_an_idempotency_key_are_not_kept_in_c
     assert created.json()["data"]["key"] not in replayed.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "IdempotencyMiddleware replays a stored response before the route authenticates "
-        "(src/taboor/api/idempotency.py, _run_once: claim() then _send_stored, never "
-        "reaching auth): a revoked API key gets its booking's 201 again instead of 401, and "
-        "a logged-out session gets its created API key, in clear, again"
-    ),
-)
 async def test_a_revoked_key_or_ended_session_gets_no_replay(
     client: httpx.AsyncClient, engine: AsyncEngine, clock: MutableClock, bank: CompanyKeys
 ) -> None:

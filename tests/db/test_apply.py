@@ -89,6 +89,10 @@ async def test_first_apply_stores_the_file_values(engine: AsyncEngine) -> None:
         "default_locale": "en",
         "created_at": FIRST(),
         "updated_at": FIRST(),
+        # The bank's file sets no limits and no CORS origins.
+        "rate_limit_per_key": None,
+        "rate_limit_per_address": None,
+        "cors_origins": None,
     }
     branch = await row(engine, t.branches, id="zallaq0001")
     assert branch is not None

@@ -17,6 +17,12 @@ the stored response again, with ``Idempotent-Replayed: true``).
   duplicate waits for the first to commit and then replays its response.
 - Only 2xx responses are recorded: a refusal changed nothing, so trying again may
   rightly succeed later. Requests without the header are untouched.
+- Only requests with a live credential (an active API key, a live staff session) take
+  part: anything else goes straight to the API and gets its 401, so a revoked key or an
+  ended session is never answered from a record.
+- The two answers that hand out a secret shown once (``POST /staff/v1/login``: a session
+  token; ``POST /staff/v1/keys``: an API key) are never recorded, so no secret is ever
+  kept in clear: those requests simply run again.
 """
 
 from __future__ import annotations
@@ -35,8 +41,10 @@ from taboor.api.envelopes import JSON_MEDIA_TYPE
 from taboor.clock import Clock
 from taboor.db import tables as t
 from taboor.db.engine import WRITE_OPTION
-from taboor.db.uow import joining, retry_when_safe
+from taboor.db.uow import joining, read_connection, retry_when_safe
 from taboor.i18n import resolve_locale, translate
+from taboor.keys.service import authenticate
+from taboor.staff.sessions import looks_like_token, resolve_session
 
 # Plain ASGI shapes: this middleware only reads a few keys and passes the rest on.
 Scope = dict[str, Any]
@@ -51,6 +59,8 @@ KEPT_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 PREFIXES = ("/external/v1/", "/staff/v1/")
+# Answers carrying a secret shown once: never recorded (see the module docstring).
+HANDS_OUT_SECRETS = frozenset({("POST", "/staff/v1/login"), ("POST", "/staff/v1/keys")})
 
 _ik = t.idempotency_keys.c
 _RECORD = select(_ik.request_hash, _ik.status_code, _ik.response_body, _ik.created_at).where(
@@ -120,6 +130,7 @@ class IdempotencyMiddleware:
             scope["type"] != "http"
             or scope["method"] not in WRITE_METHODS
             or not scope["path"].startswith(PREFIXES)
+            or (scope["method"], scope["path"].rstrip("/")) in HANDS_OUT_SECRETS
         ):
             await self.app(scope, receive, send)
             return
@@ -132,6 +143,9 @@ class IdempotencyMiddleware:
             await _send_error(send, 422, locale, "idempotency.bad_key", "validation_failed",
                               field="Idempotency-Key")  # fmt: skip
             return
+        if not await self._credential_is_live(scope):
+            await self.app(scope, receive, send)  # answered 401 by the API itself
+            return
         body = await _read_body(receive)
         request = _Request(_credential_scope(scope), key, _request_hash(scope, body))
         try:
@@ -140,6 +154,18 @@ class IdempotencyMiddleware:
             await _send_error(
                 send, refusal.status, locale, refusal.message_key, refusal.code, refusal.field
             )
+
+    async def _credential_is_live(self, scope: Scope) -> bool:
+        scheme, _, token = (_header(scope, b"authorization") or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or len(token) > 200:
+            return False
+        async with read_connection(self.engine) as connection:
+            if token.startswith(("pk_", "sk_")):
+                return await authenticate(connection, token) is not None
+            if looks_like_token(token):
+                return await resolve_session(connection, token, self.clock()) is not None
+        return False
 
     async def _run_once(self, scope: Scope, body: bytes, request: _Request, send: Send) -> None:
         """The whole request in one transaction; the response is sent after commit."""

@@ -38,11 +38,14 @@ def libpq_url(engine: AsyncEngine) -> str:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
-        engine = create_async_engine(target)
+        # hide_parameters: a logged statement error never shows the values bound to it
+        # (customer fields, key hashes).
+        engine = create_async_engine(target, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
         target,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=False,
