@@ -212,3 +212,31 @@ async def test_refusals_match_the_documented_envelopes(
     for response in (reused, malformed, replayed):
         check(response)
     assert "Idempotent-Replayed" in responses["201"]["headers"]
+
+
+async def test_a_request_failing_retryably_inside_is_run_again(
+    client: httpx.AsyncClient,
+    bank: CompanyKeys,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Within a keyed request a deadlock cannot be retried by the unit of work (the
+    request's transaction is gone), so the whole request runs again: one ticket, a 201."""
+    from sqlalchemy.exc import OperationalError
+
+    from taboor.tickets import booking
+
+    real = booking.insert_numbered_ticket
+    calls = 0
+
+    async def deadlocking_once(*args: Any, **kwargs: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OperationalError("INSERT …", {}, Exception("database is locked"))
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(booking, "insert_numbered_ticket", deadlocking_once)
+    response = await client.post(f"{API}/tickets/book", headers=keyed(bank, "k-1"), json=WITHDRAW)
+    assert (response.status_code, calls) == (201, 2)
+    assert (await count(engine, t.tickets), await count(engine, t.idempotency_keys)) == (1, 1)

@@ -7,6 +7,7 @@ for the caller, so no handler ever formats prose itself.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,8 +152,14 @@ def handle_http_exception(request: Request[Any, Any, Any], error: HTTPException)
     return json_response(body, status, headers=dict(error.headers or {}))
 
 
+# The error behind the latest 500 of this request, for whoever runs the request whole and
+# may run it again (the Idempotency-Key middleware retries a deadlocked request).
+unexpected_error: ContextVar[Exception | None] = ContextVar("taboor_unexpected", default=None)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
     """A 500 says nothing of internals; the request id ties the log line to it."""
+    unexpected_error.set(error)
     logger.error(
         "unhandled error", exc_info=error, extra={"request_id": request_id_of(request.scope)}
     )

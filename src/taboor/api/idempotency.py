@@ -35,13 +35,15 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.api.envelopes import JSON_MEDIA_TYPE
+from taboor.api.errors import unexpected_error
 from taboor.clock import Clock
 from taboor.db import tables as t
 from taboor.db.engine import WRITE_OPTION
-from taboor.db.uow import joining, read_connection, retry_when_safe
+from taboor.db.uow import is_retryable, joining, read_connection, retry_when_safe
 from taboor.i18n import resolve_locale, translate
 from taboor.keys.service import authenticate
 from taboor.staff.sessions import looks_like_token, resolve_session
@@ -193,8 +195,12 @@ class IdempotencyMiddleware:
                     await transaction.rollback()
                     await _send_stored(send, stored)
                     return
+                unexpected_error.set(None)
                 with joining(connection):
                     await self.app(scope, replay_body, hold)
+                failure = unexpected_error.get()
+                if isinstance(failure, DBAPIError) and is_retryable(failure):
+                    raise failure  # rolled back below; retry_when_safe runs it all again
                 status = next(m["status"] for m in held if m["type"] == "http.response.start")
                 if 200 <= status < 300:
                     await request.record(connection, status, held, self.clock())
