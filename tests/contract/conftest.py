@@ -1,0 +1,7 @@
+"""Fixtures of the contract tests."""
+
+from __future__ import annotations
+
+from tests.contract.demo_server import demo
+
+__all__ = ["demo"]
