@@ -12,7 +12,9 @@ from litestar.datastructures import State
 from litestar.types import Empty
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from taboor.api.cors import answer_preflights
 from taboor.api.errors import EXCEPTION_HANDLERS
+from taboor.api.external_v1.auth import add_call_headers
 from taboor.api.external_v1.router import external_router
 from taboor.api.idempotency import idempotency_middleware
 from taboor.api.request_ids import add_request_id_header
@@ -95,8 +97,8 @@ def create_app(
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_request_id_header],
-        middleware=[idempotency_middleware(app_engine, clock)],
+        before_send=[add_request_id_header, add_call_headers],
+        middleware=[idempotency_middleware(app_engine, clock), answer_preflights],
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None if settings.log_format is not None else Empty,

@@ -57,6 +57,16 @@ class Principal:
     key_id: str
     kind: KeyKind
     default_locale: str
+    # The company's External API limits (requests per minute; None = unlimited) and the
+    # browser origins it allows (taboor.api.rate_limits, taboor.api.cors). Cached with
+    # the key, so a changed company file reaches a process within the cache's lifetime.
+    rate_limit_per_key: int | None = None
+    rate_limit_per_address: int | None = None
+    cors_origins: frozenset[str] = frozenset()
+
+    @property
+    def rate_limited(self) -> bool:
+        return self.rate_limit_per_key is not None or self.rate_limit_per_address is not None
 
 
 def hash_key(key: str) -> str:
@@ -147,7 +157,13 @@ async def revoke_key(
 
 _ACTIVE_KEY = (
     select(
-        t.api_keys.c.id, t.api_keys.c.company_id, t.api_keys.c.kind, t.companies.c.default_locale
+        t.api_keys.c.id,
+        t.api_keys.c.company_id,
+        t.api_keys.c.kind,
+        t.companies.c.default_locale,
+        t.companies.c.rate_limit_per_key,
+        t.companies.c.rate_limit_per_address,
+        t.companies.c.cors_origins,
     )
     .join(t.companies, t.companies.c.id == t.api_keys.c.company_id)
     .where(t.api_keys.c.key_hash == bindparam("key_hash"), t.api_keys.c.revoked_at.is_(None))
@@ -159,4 +175,12 @@ async def authenticate(connection: AsyncConnection, key: str) -> Principal | Non
     row = (await connection.execute(_ACTIVE_KEY, {"key_hash": hash_key(key)})).first()
     if row is None:
         return None
-    return Principal(company_id=row[1], key_id=row[0], kind=row[2], default_locale=row[3])
+    return Principal(
+        company_id=row[1],
+        key_id=row[0],
+        kind=row[2],
+        default_locale=row[3],
+        rate_limit_per_key=row[4],
+        rate_limit_per_address=row[5],
+        cors_origins=frozenset(row[6] or ()),
+    )

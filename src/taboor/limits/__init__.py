@@ -1,0 +1,1 @@
+"""Request budgets: External API requests counted per API key and per client address."""
