@@ -175,7 +175,8 @@ async def count_request(engine: AsyncEngine, charges: Sequence[Charge], now: dat
     if joined is not None and not postgres:
         # An Idempotency-Key request on SQLite already holds the one write lock in its
         # own transaction (taboor.api.idempotency): a second writer would wait for it
-        # forever, so the count joins that transaction and stands or falls with it.
+        # until the busy timeout and fail, so the count joins that transaction and
+        # stands or falls with it.
         return _verdict(charges, list(await joined.execute(statement, params)), now)
 
     async def attempt() -> list[Any]:
