@@ -423,6 +423,13 @@ def _parameters() -> dict[str, Any]:
     }
 
 
+_RATE_LIMIT_SENT = (
+    "Sent when the key's company sets rate limits, on every response to a request that "
+    "passed the key check (not on 401s, nor on replays of an `Idempotency-Key`)."
+)
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
 def _headers() -> dict[str, Any]:
     return {
         "XRequestId": request_id_header(),
@@ -432,20 +439,24 @@ def _headers() -> dict[str, Any]:
             "schema": {"type": "string", "enum": ["true"]},
         },
         "RetryAfter": {
-            "description": "Seconds to wait before retrying.",
-            "schema": {"type": "integer", "minimum": 0},
+            "description": "Whole seconds until a request can succeed again: the end of the "
+            "one-minute window of every spent budget (1-60).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 60},
         },
         "RateLimitLimit": {
-            "description": "Requests allowed in the current window.",
-            "schema": {"type": "integer", "minimum": 0},
+            "description": _RATE_LIMIT_SENT + " Requests per minute the reported budget "
+            "allows (the tighter of the per-key and per-address budgets).",
+            "schema": {"type": "integer", "minimum": 1},
         },
         "RateLimitRemaining": {
-            "description": "Requests left in the current window.",
+            "description": _RATE_LIMIT_SENT + " Requests left in the reported budget's "
+            "window, this one counted.",
             "schema": {"type": "integer", "minimum": 0},
         },
         "RateLimitReset": {
-            "description": "Seconds until the window resets.",
-            "schema": {"type": "integer", "minimum": 0},
+            "description": _RATE_LIMIT_SENT + " Whole seconds until the reported budget's "
+            "window ends (1-60).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 60},
         },
     }
 
@@ -734,12 +745,19 @@ def _operations() -> tuple[_Op, ...]:
 
 
 def _response(
-    description: str, schema: str, *, idempotent: bool, extra_headers: tuple[str, ...] = ()
+    description: str,
+    schema: str,
+    *,
+    idempotent: bool,
+    counted: bool = True,
+    extra_headers: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """``counted``: answered after the key check, so it carries the RateLimit headers
+    when the key's company sets limits."""
     headers: dict[str, Any] = {"X-Request-Id": ref("XRequestId", "headers")}
     if idempotent:
         headers["Idempotent-Replayed"] = ref("IdempotentReplayed", "headers")
-    for name in extra_headers:
+    for name in (*extra_headers, *(RATE_LIMIT_HEADERS if counted else ())):
         headers[name] = ref(name.replace("-", ""), "headers")
     return {
         "description": description,
@@ -754,9 +772,13 @@ def _responses(op: _Op, planned: bool) -> dict[str, Any]:
     # Responses an Idempotency-Key replay can reproduce carry `Idempotent-Replayed`; auth
     # failures, rate limiting and crashes are answered before/without the stored response.
     def error(
-        description: str, schema: str = "ErrorEnvelope", *, replayable: bool = True
+        description: str,
+        schema: str = "ErrorEnvelope",
+        *,
+        replayable: bool = True,
+        counted: bool = True,
     ) -> dict[str, Any]:
-        return _response(description, schema, idempotent=writes and replayable)
+        return _response(description, schema, idempotent=writes and replayable, counted=counted)
 
     responses: dict[str, Any] = {
         op.success_status: _response(op.success_message, op.success_schema, idempotent=writes)
@@ -768,12 +790,13 @@ def _responses(op: _Op, planned: bool) -> dict[str, Any]:
         + (", or a public key on this secret-only operation." if op.secret_only else "."),
         "AuthErrorEnvelope",
         replayable=False,
+        counted=False,
     )
     if op.not_found or planned:
         text = "The record vanished between validation and use (race): `… not found.`"
         if planned:
             text = "Planned operation: the server currently answers 404 here."
-        responses["404"] = error(text, replayable=not planned)
+        responses["404"] = error(text, replayable=not planned, counted=not planned)
     conflicts = [c for c in (op.conflict,) if c]
     if writes:
         conflicts.append(
@@ -798,10 +821,12 @@ def _responses(op: _Op, planned: bool) -> dict[str, Any]:
         "ValidationErrorEnvelope",
     )
     responses["429"] = _response(
-        "Rate limit of this API key exceeded (code `rate_limited`).",
+        "Over a rate limit of the key's company: requests per minute per API key, or per "
+        "client address (code `rate_limited`, message `Too many requests.`). Refused "
+        "requests count too. `Retry-After` says when a request can succeed again.",
         "ErrorEnvelope",
         idempotent=False,
-        extra_headers=("Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"),
+        extra_headers=("Retry-After",),
     )
     responses["500"] = error(
         'Unexpected failure; never leaks internals: `{"message": "Something went wrong.", '
@@ -880,8 +905,25 @@ are rejected with a 422 (never clamped); a page past the end is a 200 with `data
 (milliseconds optional). Days, hours and slots are computed in the branch's time zone.
 
 **Additions** (invisible to existing clients): `Idempotency-Key` on POST/PUT/DELETE;
-per-key rate limiting (429 with `Retry-After` and `RateLimit-*`); this document at
-`/external/v1/openapi.json` and offline docs at `/external/v1/docs`.
+rate limits; CORS for browser apps; this document at `/external/v1/openapi.json` and
+offline docs at `/external/v1/docs`.
+
+**Rate limits.** A company may limit requests per minute per API key and per client
+address. Every request that passes the key check is counted (401s are not), in fixed
+one-minute windows starting at a budget's first request, shared by every server process.
+Over a budget: 429 (code `rate_limited`) with `Retry-After`. Every counted response
+carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) for the
+tighter budget. A company without limits sends none of them.
+
+**CORS.** A company lists the origins of its web apps. A preflight (`OPTIONS` with
+`Origin` and `Access-Control-Request-Method`) is answered 204; it carries
+`Access-Control-Allow-Origin` (and the allowed methods, headers — `Authorization`,
+`Content-Type`, `X-Locale`, `Idempotency-Key`, `X-Request-Id` — and
+`Access-Control-Max-Age`) when any company lists the origin, and no CORS headers
+otherwise. An actual response carries `Access-Control-Allow-Origin` only when the key's
+own company lists the `Origin`, with `Access-Control-Expose-Headers` naming the
+`RateLimit-*`, `Retry-After`, `X-Request-Id` and `Idempotent-Replayed` headers; responses
+of a company that lists origins carry `Vary: Origin`.
 """
 
 
