@@ -228,7 +228,7 @@ async def test_requests_with_an_idempotency_key_are_counted_and_replays_are_not(
     assert limits(first) == (3, 2, 60)
     replay = await client.post(book, headers=headers, json=body)
     assert replay.headers["idempotent-replayed"] == "true"
-    assert "ratelimit-limit" not in replay.headers  # answered before the key check
+    assert "ratelimit-limit" not in replay.headers  # answered before it is counted
     assert await counter_rows(engine) == {("key", bank.public.id): 1}
 
 
