@@ -58,6 +58,21 @@ async def _until(client: httpx.AsyncClient, key: str, status: int, within: float
     raise AssertionError(f"still not all {status} after {within} s")
 
 
+async def _listeners_up(engine: AsyncEngine, count: int, within: float = 20) -> None:
+    """Wait until every worker's listening connection is up (workers start unevenly)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE application_name = :name AND datname = current_database()"
+    )
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        async with engine.connect() as connection:
+            if await connection.scalar(query, {"name": APPLICATION_NAME}) == count:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"fewer than {count} key-cache listeners after {within} s")
+
+
 async def _revoke_quietly(engine: AsyncEngine, key_id: str) -> None:
     """Revoke behind the app's back (no notification), to see what the cache serves."""
     async with engine.begin() as connection:
@@ -73,8 +88,9 @@ async def test_revocations_reach_every_process(
         pytest.skip("the key cache exists on PostgreSQL only (see the SQLite test below)")
     with running_server(database_url, workers=2) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-            await _until(client, bank.public.key, 200, 5)  # listeners up, both warm
-            assert await _statuses(client, bank.public.key) == {200}
+            await _listeners_up(engine, 2)
+            await _until(client, bank.public.key, 200, 5)
+            assert await _statuses(client, bank.public.key) == {200}  # both workers warm
             # The cache is used: a revocation nobody announced goes unnoticed...
             await _revoke_quietly(engine, bank.public.id)
             assert await _statuses(client, bank.public.key) == {200}
@@ -101,6 +117,7 @@ async def test_a_lost_listener_stops_the_cache_being_trusted(
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
             await _until(client, bank.public.key, 200, 5)
             assert await _statuses(client, bank.public.key) == {200}
+            await _listeners_up(engine, 2)
             async with engine.begin() as connection:
                 killed = await connection.scalar(
                     text(
