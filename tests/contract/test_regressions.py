@@ -4,20 +4,30 @@ a small test of the fixed behaviour, on both databases.
 A bug found and not fixed yet gets its test here marked
 ``@pytest.mark.xfail(strict=True, reason=...)`` with the request, the wrong answer and
 where it comes from; whoever fixes it removes the marker (strict: the suite fails the day
-the test passes with the marker still on). Both bugs below were fixed in 72c15d1."""
+the test passes with the marker still on). The first two bugs were fixed in 72c15d1."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.api.staff_v1.openapi_document import build_openapi_document
+from taboor.customers.service import create_customer
+from taboor.db import tables as t
+from taboor.db.uow import write_transaction
+from taboor.tickets import lifecycle, transitions
+from taboor.tickets.booking import BookingRequest, CustomerRef, book_ticket
+from taboor.tickets.errors import BookingRefusedError, TicketFieldError
+from taboor.tickets.events import Actor
 from tests.conftest import CompanyKeys
 from tests.staff_api.helpers import add_staff
-from tests.support import COMPANY_FILES, MutableClock
+from tests.support import COMPANY_FILES, MutableClock, apply_fixture
 
 API = "/external/v1"
 STAFF = "/staff/v1"
@@ -278,3 +288,90 @@ async def test_nul_in_a_field_the_staff_api_does_not_read_is_not_a_422_on_it(
     response = await client.request(method, f"{STAFF}{path}", headers=admin.headers(), json=body)
     if response.status_code == 422:
         assert set(response.json()["error"]) <= _documented_422_fields(operation_id), response.text
+
+
+# --- the slot place of a transferred appointment ------------------------------------------
+
+TRANSFERRED_PLACE_BUG = (
+    "An appointment holds a place in the slot of the service it was booked in "
+    "(slot_places). A staff transfer moves the ticket to another service and keeps that "
+    "place (taboor.tickets.transitions.transfer: 'left as it is'), but the ticket no longer "
+    "says which service the place is in: cancel (transitions.cancel: free_place(current."
+    "service_id, current.time)) and change_time (lifecycle.change_time: take_place/"
+    "free_place on current.service_id) then work on the NEW service's slot. The old "
+    "service's place is never given back (it stays taken by a cancelled ticket), and the "
+    "new service's slot at that time loses a place some other customer holds, so it can "
+    "be booked beyond its capacity (design.md §3.2). Found by the life-cycle model "
+    "(test_ticket_lifecycle_stateful.py). Fix: keep the place's service on the ticket "
+    "(or give the place back at transfer) and free/move that one."
+)
+CYCLE = "cmp_cycle1"
+OPENING_A = ("cyclesvc0a", "cyclegrp01")  # appointments, capacity 2
+CARDS_B = ("cyclesvc0b", "cyclegrp01")  # appointments, capacity 1, same 30-minute grid
+STAFF_ACTOR = Actor(kind="staff", id="stf_regress", source="staff")
+NOW = datetime(2026, 6, 7, 7, 0, tzinfo=UTC)
+AT_0800 = NOW + timedelta(hours=1)
+
+
+async def _cycle_customers(engine: AsyncEngine, count: int) -> list[str]:
+    async with write_transaction(engine) as connection:
+        return [
+            (await create_customer(connection, CYCLE, {"name": f"C{n}"}, NOW)).id
+            for n in range(count)
+        ]
+
+
+async def _book_at(
+    engine: AsyncEngine, service: tuple[str, str], customer: str, at: datetime
+) -> str:
+    request = BookingRequest(service[0], service[1], at, CustomerRef(id=customer))
+    return (await book_ticket(engine, CYCLE, request, STAFF_ACTOR, NOW)).id
+
+
+async def _taken(engine: AsyncEngine, service_id: str, at: datetime) -> int:
+    places = t.slot_places.c
+    async with engine.connect() as connection:
+        taken = await connection.scalar(
+            select(places.taken).where(places.service_id == service_id, places.starts_at == at)
+        )
+    return int(taken or 0)
+
+
+async def _transferred_appointment(engine: AsyncEngine) -> tuple[str, list[str]]:
+    """Customer 1 holds B's only place at 08:00; customer 0 booked A at 08:00, arrived
+    and was transferred to B. The transferred ticket's id, and the customers."""
+    await apply_fixture(engine, "lifecycle")
+    customers = await _cycle_customers(engine, 3)
+    await _book_at(engine, CARDS_B, customers[1], AT_0800)
+    ticket = await _book_at(engine, OPENING_A, customers[0], AT_0800)
+    await transitions.check_in(engine, CYCLE, ticket, STAFF_ACTOR, NOW)
+    await transitions.transfer(engine, CYCLE, ticket, CARDS_B[0], STAFF_ACTOR, NOW)
+    return ticket, customers
+
+
+@pytest.mark.xfail(strict=True, reason=TRANSFERRED_PLACE_BUG)
+async def test_cancelling_a_transferred_appointment_gives_back_its_own_place(
+    engine: AsyncEngine,
+) -> None:
+    ticket, customers = await _transferred_appointment(engine)
+    await transitions.cancel(engine, CYCLE, ticket, STAFF_ACTOR, NOW)
+    assert await _taken(engine, OPENING_A[0], AT_0800) == 0  # A's place is free again
+    assert await _taken(engine, CARDS_B[0], AT_0800) == 1  # customer 1 still holds B's
+    with pytest.raises(BookingRefusedError) as refused:
+        await _book_at(engine, CARDS_B, customers[2], AT_0800)
+    assert refused.value.reason == "slot_full"
+
+
+@pytest.mark.xfail(strict=True, reason=TRANSFERRED_PLACE_BUG)
+async def test_rescheduling_a_transferred_appointment_leaves_other_places_alone(
+    engine: AsyncEngine,
+) -> None:
+    ticket, customers = await _transferred_appointment(engine)
+    with contextlib.suppress(BookingRefusedError, TicketFieldError):
+        await lifecycle.change_time(
+            engine, CYCLE, ticket, AT_0800 + timedelta(hours=1), CustomerRef(id=customers[0]), NOW
+        )
+    assert await _taken(engine, CARDS_B[0], AT_0800) == 1  # customer 1 still holds B's
+    with pytest.raises(BookingRefusedError) as refused:
+        await _book_at(engine, CARDS_B, customers[2], AT_0800)
+    assert refused.value.reason == "slot_full"
