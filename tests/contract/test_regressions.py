@@ -349,7 +349,7 @@ async def _transferred_appointment(engine: AsyncEngine) -> tuple[str, list[str]]
     return ticket, customers
 
 
-@pytest.mark.xfail(strict=True, reason=TRANSFERRED_PLACE_BUG)
+
 async def test_cancelling_a_transferred_appointment_gives_back_its_own_place(
     engine: AsyncEngine,
 ) -> None:
@@ -362,7 +362,7 @@ async def test_cancelling_a_transferred_appointment_gives_back_its_own_place(
     assert refused.value.reason == "slot_full"
 
 
-@pytest.mark.xfail(strict=True, reason=TRANSFERRED_PLACE_BUG)
+
 async def test_rescheduling_a_transferred_appointment_leaves_other_places_alone(
     engine: AsyncEngine,
 ) -> None:

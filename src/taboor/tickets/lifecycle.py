@@ -37,12 +37,13 @@ class _Current:
     service_id: str
     customer_id: str | None
     time: datetime | None
+    queue_at: datetime
 
 
 async def _current(connection: AsyncConnection, company_id: str, ticket_id: str) -> _Current | None:
     row = (
         await connection.execute(
-            select(tk.status, tk.type, tk.service_id, tk.customer_id, tk.time).where(
+            select(tk.status, tk.type, tk.service_id, tk.customer_id, tk.time, tk.queue_at).where(
                 tk.id == ticket_id, tk.company_id == company_id
             )
         )
@@ -85,7 +86,8 @@ async def change_time(
             raise TicketFieldError("id", "does_not_exist")
         if current.type != "appointment" or current.time is None:
             raise TicketFieldError("id", "only_appointments")
-        if current.status not in RESCHEDULABLE:
+        if current.status not in RESCHEDULABLE or current.queue_at != current.time:
+            # A transferred appointment holds no place any more (transitions.transfer).
             raise TicketFieldError("id", "not_reschedulable")
         try:
             named = await resolve_customer(connection, company_id, customer)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
@@ -90,14 +90,22 @@ class _Ticket:
     service_id: str
     time: datetime | None
     counter_id: str | None
+    queue_at: datetime
+
+    @property
+    def holds_place(self) -> bool:
+        """An appointment holds its slot's place in its service until it is transferred:
+        a transfer gives the place back and queues the ticket at another time, so
+        "queued at its appointment time" is exactly "still holds its place"."""
+        return self.time is not None and self.queue_at == self.time
 
 
 async def _read(connection: AsyncConnection, company_id: str, ticket_id: str) -> _Ticket:
     row = (
         await connection.execute(
-            select(tk.id, tk.status, tk.branch_id, tk.service_id, tk.time, tk.counter_id).where(
-                tk.id == ticket_id, tk.company_id == company_id
-            )
+            select(
+                tk.id, tk.status, tk.branch_id, tk.service_id, tk.time, tk.counter_id, tk.queue_at
+            ).where(tk.id == ticket_id, tk.company_id == company_id)
         )
     ).first()
     if row is None:
@@ -520,8 +528,9 @@ async def transfer(
 
     The target must be an active service of the ticket's branch (in an active group);
     anything else does not exist for this ticket. Its own service is allowed: that
-    sends the ticket to the back of its queue. An appointment's place in its old
-    service is left as it is: the customer came and used it.
+    sends the ticket to the back of its queue. An appointment gives its place back to
+    its old service in the same transaction (the appointment was kept); it holds none
+    in the new one, so a later cancel frees nothing and it can no longer be moved.
     """
 
     groups: dict[str, str] = {}  # branch → target group, looked up once per branch
@@ -550,6 +559,9 @@ async def transfer(
 
     async def step(connection: AsyncConnection, current: _Ticket) -> None:
         group_id = await target_group(connection, current)
+        # Queued at the back, never at its appointment time (which would read as still
+        # holding a place, see _Ticket.holds_place).
+        queue_at = now if now != current.time else now + timedelta(microseconds=1)
         try:
             await _swap(
                 connection,
@@ -560,7 +572,7 @@ async def transfer(
                 now,
                 service_id=to_service_id,
                 group_id=group_id,
-                queue_at=now,
+                queue_at=queue_at,
                 counter_id=None,
                 serving_at=None,
             )
@@ -571,6 +583,11 @@ async def transfer(
             if is_duplicate_active(error):
                 raise DuplicateActiveTicketError(current.status, to_service_id) from None
             raise
+        if current.holds_place:
+            # The appointment has been kept (the customer came); its place goes back to
+            # its own service, in the same transaction. Nothing is held in the new one.
+            assert current.time is not None
+            await free_place(connection, current.service_id, current.time)
 
     await _transition(
         engine, company_id, ticket_id, TRANSFER_FROM, step, check=check, holder=holder
@@ -593,7 +610,8 @@ async def cancel(
 
     async def step(connection: AsyncConnection, current: _Ticket) -> None:
         await _swap(connection, company_id, current, "cancelled", actor, now)
-        if current.time is not None:
+        if current.holds_place:
+            assert current.time is not None
             await free_place(connection, current.service_id, current.time)
 
     await _transition(engine, company_id, ticket_id, CANCEL_FROM, step, holder=holder)
