@@ -349,7 +349,6 @@ async def _transferred_appointment(engine: AsyncEngine) -> tuple[str, list[str]]
     return ticket, customers
 
 
-
 async def test_cancelling_a_transferred_appointment_gives_back_its_own_place(
     engine: AsyncEngine,
 ) -> None:
@@ -360,7 +359,6 @@ async def test_cancelling_a_transferred_appointment_gives_back_its_own_place(
     with pytest.raises(BookingRefusedError) as refused:
         await _book_at(engine, CARDS_B, customers[2], AT_0800)
     assert refused.value.reason == "slot_full"
-
 
 
 async def test_rescheduling_a_transferred_appointment_leaves_other_places_alone(
