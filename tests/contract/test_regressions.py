@@ -1,10 +1,13 @@
-"""Bugs the contract fuzzing found (tests/contract/test_schemathesis.py), each pinned by
-a small test of the fixed behaviour, on both databases.
+"""Bugs the contract fuzzing (tests/contract/test_schemathesis.py) and the life-cycle
+model (test_ticket_lifecycle_stateful.py) found, each pinned by a small test of the fixed
+behaviour, on both databases.
 
 A bug found and not fixed yet gets its test here marked
 ``@pytest.mark.xfail(strict=True, reason=...)`` with the request, the wrong answer and
 where it comes from; whoever fixes it removes the marker (strict: the suite fails the day
-the test passes with the marker still on). The first two bugs were fixed in 72c15d1."""
+the test passes with the marker still on). The NUL and end-of-calendar bugs were fixed in
+72c15d1, the transferred appointment's place in ec2e455; the NUL in an unread field is
+open."""
 
 from __future__ import annotations
 
@@ -292,19 +295,14 @@ async def test_nul_in_a_field_the_staff_api_does_not_read_is_not_a_422_on_it(
 
 # --- the slot place of a transferred appointment ------------------------------------------
 
-TRANSFERRED_PLACE_BUG = (
-    "An appointment holds a place in the slot of the service it was booked in "
-    "(slot_places). A staff transfer moves the ticket to another service and keeps that "
-    "place (taboor.tickets.transitions.transfer: 'left as it is'), but the ticket no longer "
-    "says which service the place is in: cancel (transitions.cancel: free_place(current."
-    "service_id, current.time)) and change_time (lifecycle.change_time: take_place/"
-    "free_place on current.service_id) then work on the NEW service's slot. The old "
-    "service's place is never given back (it stays taken by a cancelled ticket), and the "
-    "new service's slot at that time loses a place some other customer holds, so it can "
-    "be booked beyond its capacity (design.md §3.2). Found by the life-cycle model "
-    "(test_ticket_lifecycle_stateful.py). Fix: keep the place's service on the ticket "
-    "(or give the place back at transfer) and free/move that one."
-)
+# The bug (found by the life-cycle model, test_ticket_lifecycle_stateful.py; fixed in
+# ec2e455): an appointment holds a place in its service's slot (slot_places). A staff
+# transfer moved the ticket to another service and kept that place, but cancel
+# (free_place(current.service_id, current.time)) and change_time (take_place/free_place
+# on current.service_id) then worked on the NEW service's slot: the old place was never
+# given back, and the new service's slot lost a place another customer held, so it could
+# be booked beyond its capacity (design.md §3.2). Now a transfer gives the place back and
+# the transferred ticket holds none (it can be cancelled, not rescheduled).
 CYCLE = "cmp_cycle1"
 OPENING_A = ("cyclesvc0a", "cyclegrp01")  # appointments, capacity 2
 CARDS_B = ("cyclesvc0b", "cyclegrp01")  # appointments, capacity 1, same 30-minute grid

@@ -16,9 +16,9 @@ the clock only matters for appointment times and local days; the machine moves i
 forward, across midnight too. Moves run without a counter holder (``holder=None``): who
 may move what is the staff API's tests' business.
 
-One known bug is stepped around (``LifeCycle.known_bug``, with its xfail test in
-test_regressions.py): cancelling or rescheduling an appointment that was transferred to
-another service works on the wrong service's slot.
+The model found that cancelling or rescheduling an appointment transferred to another
+service worked on the new service's slot (fixed in ec2e455: a transfer gives the place
+back; test_regressions.py::test_*_a_transferred_appointment_*).
 """
 
 from __future__ import annotations
@@ -521,24 +521,19 @@ class LifeCycle(RuleBasedStateMachine):
         if expected is None:
             model.move(current, "waiting")
             current.service = target
+            # At the back of the queue, never at its appointment time.
             current.queue_at = model.now
+            if current.queue_at == current.time:
+                current.queue_at += timedelta(microseconds=1)
             current.counter = None
-
-    def known_bug(self, ticket: str) -> bool:
-        """An appointment transferred to another service still holds its place in the
-        first one's slot (the model, as transfer's docstring says), but cancel and
-        change-time free or move a place of its new service instead: the bug of
-        test_regressions.py::test_*_a_transferred_appointment_*. Such moves are skipped
-        until it is fixed (the model then says what the fix decides)."""
-        current = self.model.tickets[ticket]
-        return current.place is not None and current.place[0] != current.service
+            if current.place is not None:  # kept: the place goes back to its service
+                model.places[current.place] -= 1
+                current.place = None
 
     @precondition(lambda self: self.model.tickets)
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
         ticket = self.pick(data, tr.CANCEL_FROM)
-        if self.known_bug(ticket):
-            return
         current = self.model.tickets[ticket]
         place = current.place if current.status in tr.CANCEL_FROM else None
         self._simple_move(ticket, tr.CANCEL_FROM, "cancelled", tr.cancel)
@@ -552,8 +547,6 @@ class LifeCycle(RuleBasedStateMachine):
     @rule(data=st.data(), choice=st.integers(-1, 7), own=st.booleans())
     def change_time(self, data: st.DataObject, choice: int, own: bool) -> None:
         ticket = self.pick(data, frozenset(lifecycle.RESCHEDULABLE))
-        if self.known_bug(ticket):
-            return
         model = self.model
         current = model.tickets[ticket]
         new_time = candidate_time(model.now, choice)
@@ -563,7 +556,8 @@ class LifeCycle(RuleBasedStateMachine):
         expected: Outcome = None
         if current.type != "appointment":
             expected = ("field", "id", "only_appointments")
-        elif current.status not in lifecycle.RESCHEDULABLE:
+        elif current.status not in lifecycle.RESCHEDULABLE or current.place is None:
+            # A transferred appointment holds no place any more: it cannot be moved.
             expected = ("field", "id", "not_reschedulable")
         elif customer is None or customer != current.customer:
             expected = ("field", "customerId", "customer_mismatch")
