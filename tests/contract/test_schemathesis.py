@@ -34,7 +34,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup, as_reported_failure
-from schemathesis.openapi.checks import JsonSchemaError
 from schemathesis.pytest.lazy import get_all_tests
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -72,28 +71,7 @@ FUZZ_SETTINGS = settings(
 # stays green and can find the next one. Remove an entry with its fix.
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(item) for item in value)
-    return False
-
-
-def _nul_in_an_unread_field(case: Any, response: Any, failures: FailureGroup) -> bool:
-    """test_nul_in_a_field_the_staff_api_does_not_read_is_not_a_422_on_it: a NUL in a
-    body field the operation does not read is a 422 naming that field, which the staff
-    document's 422 (its ``propertyNames``) does not allow."""
-    return (
-        response.status_code == 422
-        and _has_nul(case.body)
-        and all(isinstance(failure, JsonSchemaError) for failure in failures.exceptions)
-    )
-
-
-KNOWN_BUGS: list[Callable[[Any, Any, FailureGroup], bool]] = [_nul_in_an_unread_field]
+KNOWN_BUGS: list[Callable[[Any, Any, FailureGroup], bool]] = []  # none open
 
 
 def _check(case: Any, headers: dict[str, str]) -> None:

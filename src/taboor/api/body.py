@@ -32,11 +32,28 @@ async def json_object_body(request: Request[Any, Any, Any]) -> dict[str, Any]:
         raise field_error("body", "body.invalid_json") from None
     if not isinstance(document, dict):
         raise field_error("body", "body.not_object")
-    where = nul_path(document)
-    if where is not None:
-        # Reported on the top-level field that holds it (the field the caller sent).
-        raise field_error(where.split(".")[0].split("[")[0] or "body", "validation.no_nul")
-    return document
+    return NulCheckedBody(document)
+
+
+class NulCheckedBody(dict[str, Any]):
+    """A request body whose fields are checked for U+0000 as the handler reads them.
+
+    Checking on read rather than on arrival keeps a NUL in a field the operation ignores
+    (unknown fields are the caller's business) from becoming a 422 on a field the
+    operation's documented errors cannot name; a field that is read is refused, on its
+    own name, before its value reaches any SQL."""
+
+    def __getitem__(self, field: str) -> Any:
+        return _refuse_nul(field, super().__getitem__(field))
+
+    def get(self, field: str, default: Any = None) -> Any:
+        return _refuse_nul(field, super().get(field, default))
+
+
+def _refuse_nul(field: str, value: Any) -> Any:
+    if nul_path(value) is not None:
+        raise field_error(field, "validation.no_nul")
+    return value
 
 
 def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
