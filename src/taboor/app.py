@@ -22,12 +22,14 @@ from taboor.api.staff_v1.router import staff_router
 from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine, libpq_url
 from taboor.keys.cache import KeyCache
+from taboor.live.routes import live_handlers
 from taboor.ops.logs import configure_logging
 from taboor.ops.observe import ObservedApp
 from taboor.ops.routes import ops_handlers
 from taboor.settings import Settings
 from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.no_show import NoShowSweeper
+from taboor.web.routes import web_handlers
 
 
 def create_app(
@@ -86,7 +88,13 @@ def create_app(
         configure_logging(settings.log_format, settings.log_level)
 
     app = Litestar(
-        route_handlers=[external_router(), staff_router(), *ops_handlers],
+        route_handlers=[
+            external_router(),
+            staff_router(),
+            *ops_handlers,
+            *live_handlers,
+            *web_handlers,
+        ],
         state=State(
             {
                 "engine": app_engine,

@@ -1,0 +1,1 @@
+"""Live updates: every server process sees every ticket change and streams it (SSE)."""
