@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck unit clean
+.PHONY: run test lint typecheck unit clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ typecheck: $(VENV)/.installed-dev
 ## TABOOR_TEST_POSTGRES_URL is set (e.g. postgresql://postgres@127.0.0.1/postgres).
 test: lint typecheck
 	$(BIN)/pytest
+
+## The performance record (bench/README.md): loads a realistic company into a database
+## it creates on the PostgreSQL server of TABOOR_BENCH_DATABASE_URL, measures with wrk
+## and pgbench (Debian: apt-get install wrk postgresql-client), and appends the figures to
+## bench/RESULTS.md. About 15 minutes; BENCH_ARGS="--seconds 5" for a quick look.
+bench: $(VENV)/.installed
+	@test -n "$$TABOOR_BENCH_DATABASE_URL" || { echo "make bench: set TABOOR_BENCH_DATABASE_URL to a PostgreSQL server, e.g. postgresql://postgres@127.0.0.1/postgres (a database taboor_bench is created and dropped there)"; exit 2; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -30,16 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import secrets
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -50,36 +44,13 @@ from sqlalchemy import select
 from tests.live_server import running_server
 from tests.support import wipe
 
+from bench.harness import Result, draining, pgbench, pgbench_scripts, psql, with_database, wrk
 from taboor.db import tables as t
 from taboor.db.engine import create_engine
 from taboor.db.migrate import upgrade_to_head
 from taboor.keys.service import create_key, hash_key
 from taboor.setup.apply import apply_company
 from taboor.setup.loader import parse_company_yaml
-
-BENCH = Path(__file__).resolve().parent
-LUA = BENCH / "booking.lua"
-WALK_IN_SQL = BENCH / "pgbench_walk_in.sql"
-# The request's API-key check (keys/service.py, its own autocommit query), put in front
-# of the walk-in's SQL for the "whole request" run; needs -D key_hash=….
-KEY_CHECK_SQL = """\
-SELECT api_keys.id, api_keys.company_id, api_keys.kind, companies.default_locale
-  FROM api_keys JOIN companies ON companies.id = api_keys.company_id
- WHERE api_keys.key_hash = :key_hash::varchar AND api_keys.revoked_at IS NULL;
-"""
-
-
-def pgbench_scripts(directory: Path) -> dict[str, Path]:
-    """The walk-in's SQL as it is, and with the key check in front (after the \\set)."""
-    walk_in = WALK_IN_SQL.read_text(encoding="utf-8")
-    set_line, _, statements = walk_in.partition("\n\\set tid")[2].partition("\n")
-    request = directory / "pgbench_walk_in_request.sql"
-    request.write_text(f"\\set tid{set_line}\n{KEY_CHECK_SQL}{statements}", encoding="utf-8")
-    return {
-        "walk-in booking SQL": WALK_IN_SQL,
-        "walk-in request SQL, key check included": request,
-    }
-
 
 API = "/external/v1"
 COMPANY = "cmp_bench1"
@@ -109,89 +80,6 @@ branches:
             appointment: {{prefix: A, slotMinutes: {SLOT_MINUTES}, capacity: 50,
                            horizonDays: 30, minNoticeMinutes: 0}}
 """
-
-
-@dataclass
-class Result:
-    name: str
-    rate: float
-    p50_ms: float
-    p99_ms: float
-    outcome: str
-
-    def row(self) -> str:
-        return (
-            f"| {self.name} | {self.rate:,.0f} | {self.p50_ms:.1f} | {self.p99_ms:.1f} "
-            f"| {self.outcome} |"
-        )
-
-
-def milliseconds(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
-
-
-def wrk(
-    name: str,
-    url: str,
-    key: str,
-    *,
-    clients: int,
-    seconds: float,
-    lua_args: list[str] | None = None,
-) -> Result:
-    command = ["wrk", "-t2", f"-c{clients}", f"-d{int(seconds)}s", "--latency"]
-    command += ["-H", f"Authorization: Bearer {key}"]
-    if lua_args is not None:
-        command += ["-s", str(LUA), url, "--", *lua_args]
-    else:
-        command += [url]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = milliseconds(re.search(r"50%\s+([\d.]+\w+)", output).group(1))  # type: ignore[union-attr]
-    p99 = milliseconds(re.search(r"99%\s+([\d.]+\w+)", output).group(1))  # type: ignore[union-attr]
-    statuses = re.search(r"statuses: (.*)", output)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
-    outcome = statuses.group(1) if statuses else f"non-2xx={errors.group(1) if errors else 0}"
-    if socket_errors:
-        outcome += f"; socket errors: {socket_errors.group(1)}"
-    return Result(name, rate, p50, p99, outcome)
-
-
-def pgbench(
-    name: str,
-    script: Path,
-    database: str,
-    variables: dict[str, str],
-    *,
-    clients: int,
-    seconds: float,
-) -> Result:
-    """pgbench with a per-transaction log, for p50/p99 (pgbench itself reports means)."""
-    with tempfile.TemporaryDirectory() as scratch:
-        command = [
-            "pgbench", "-n", "-M", "prepared", f"-c{clients}", "-j2", f"-T{int(seconds)}",
-            "-l", "--log-prefix", f"{scratch}/log", "-f", str(script),
-            "-h", "127.0.0.1", "-U", "postgres",
-        ]  # fmt: skip
-        for variable, value in variables.items():
-            command += ["-D", f"{variable}={value}"]
-        completed = subprocess.run([*command, database], capture_output=True, text=True)
-        if completed.returncode != 0:
-            raise RuntimeError(f"pgbench failed:\n{completed.stdout}\n{completed.stderr}")
-        latencies = [
-            int(line.split()[2]) / 1000
-            for log in Path(scratch).glob("log*")
-            for line in log.read_text().splitlines()
-        ]
-    output = completed.stdout
-    tps = float(re.search(r"tps = ([\d.]+) \(without", output).group(1))  # type: ignore[union-attr]
-    failed = re.search(r"number of failed transactions: (\d+)", output)
-    quantiles = statistics.quantiles(latencies, n=100)
-    return Result(
-        name, tps, quantiles[49], quantiles[98], f"failed={failed.group(1) if failed else 0}"
-    )
 
 
 async def seed(url: str) -> tuple[str, str]:
@@ -231,47 +119,6 @@ async def ticket_ids(url: str) -> list[str]:
     return ids
 
 
-def psql(database: str, sql: str) -> None:
-    subprocess.run(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", database, "-c", sql],
-        check=False,
-        capture_output=True,
-    )
-
-
-# Counters at work: every 0.2 s the walk-ins waiting for more than a second are served,
-# so the queue stays about a second of bookings long (a few hundred tickets) instead of
-# growing by thousands, and each booking's queue count stays realistic. Runs alike
-# during the HTTP walk-in case and the pgbench runs it is compared with.
-DRAIN_SQL = (
-    "UPDATE tickets SET status = 'served', serving_at = status_at, status_at = now() "
-    f"WHERE service_id = '{WALK_IN}' AND status = 'waiting' "
-    "AND queue_at < now() - interval '1 second' \\watch 0.2\n"
-)
-
-
-@contextmanager
-def draining(database: str, enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    process = subprocess.Popen(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", database],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write(DRAIN_SQL)
-    process.stdin.flush()
-    try:
-        yield
-    finally:
-        process.terminate()
-        process.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -291,10 +138,10 @@ def main() -> None:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed")
     database = url.rsplit("/", 1)[1]
-    psql("postgres", f"CREATE DATABASE {database}")  # harmless when it exists
+    psql(with_database(url, "postgres"), f"CREATE DATABASE {database}")  # harmless when it exists
     upgrade_to_head(url)
     key, key_id = asyncio.run(seed(url))
-    psql(database, "VACUUM ANALYZE")
+    psql(url, "VACUUM ANALYZE")
     print(f"seeded the bench company and {CUSTOMERS} customers into {url}", flush=True)
 
     now = datetime.now(ZONE)
@@ -305,7 +152,7 @@ def main() -> None:
     results: list[Result] = []
     with running_server(url, workers=2) as base_url:
         book = f"{base_url}{API}/tickets/book"
-        with draining(database, not args.no_drain):
+        with draining(url, WALK_IN, not args.no_drain):
             results.append(
                 wrk("walk-in POST /tickets/book", book, key, **common,
                     lua_args=["walk-in", WALK_IN, GROUP])
@@ -348,9 +195,9 @@ def main() -> None:
     benches = []
     scripts = pgbench_scripts(Path(tempfile.mkdtemp(prefix="taboor-bench-")))
     for label, script in scripts.items():
-        with draining(database, not args.no_drain):
+        with draining(url, WALK_IN, not args.no_drain):
             benches.append(
-                pgbench(f"pgbench {label}", script, database, variables,
+                pgbench(f"pgbench {label}", script, url, variables,
                         **common)
             )  # fmt: skip
         print(benches[-1].row(), flush=True)
