@@ -54,6 +54,7 @@ EXPECTED_ROUTES = {
     "closeCounter": ("POST", "/counters/{counterId}/close"),
     "setCounterServices": ("PUT", "/counters/{counterId}/services"),
     "callNextTicket": ("POST", "/counters/{counterId}/call-next"),
+    "getCounterToday": ("GET", "/counters/{counterId}/today"),
     "getTicket": ("GET", "/tickets/{ticketId}"),
     "checkInTicket": ("POST", "/tickets/{ticketId}/check-in"),
     "callTicket": ("POST", "/tickets/{ticketId}/call"),
@@ -513,6 +514,10 @@ async def test_a_shift_through_the_staff_api_matches_the_document(
     ctr1 = next(c for c in queue["data"]["counters"] if c["id"] == CTR1)
     assert [(x["id"], x["counterId"]) for x in ctr1["current"]] == [(first, CTR1)]
 
+    # The counter's day: the called ticket is at it.
+    today = await api.call("getCounterToday", amal, counterId=CTR1, expect=200, locale="ar")
+    assert [x["id"] for x in today["data"]["current"]] == [first]
+
     # The called ticket through its moves; another agent may not touch it.
     await api.call("getTicket", amal, ticketId=first, expect=200)
     await api.call("getTicket", badr, ticketId=first, expect=200)  # reading is the branch's
@@ -568,6 +573,7 @@ async def test_a_shift_through_the_staff_api_matches_the_document(
         ("closeCounter", {"counterId": CTR1}),
         ("setCounterServices", {"counterId": CTR1}),
         ("callNextTicket", {"counterId": CTR1}),
+        ("getCounterToday", {"counterId": CTR1}),
         ("getTicket", {"ticketId": third}),
         *((op_id, {"ticketId": third}) for op_id in MOVES),
     ]:

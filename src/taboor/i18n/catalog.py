@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Literal, cast
 
 from taboor.i18n.messages_login import LOGIN_MESSAGES
+from taboor.i18n.messages_screens import API_MESSAGES, SCREEN_TEXTS
 from taboor.i18n.messages_staff import STAFF_MESSAGES
 
 Locale = Literal["en", "ar"]
@@ -229,8 +230,8 @@ MESSAGES: dict[str, dict[Locale, str]] = {
         "ar": "لم يعد بالإمكان إلغاء هذه التذكرة.",
     },
 }
-# The staff side's messages live beside this file, one module per area.
-for _area in (LOGIN_MESSAGES, STAFF_MESSAGES):
+# The staff side's and the screens' messages live beside this file, one module per area.
+for _area in (LOGIN_MESSAGES, STAFF_MESSAGES, API_MESSAGES, SCREEN_TEXTS):
     MESSAGES.update(cast(dict[str, dict[Locale, str]], _area))
 
 

@@ -161,7 +161,7 @@ async def call_next_ticket(
     return success(staff.text("staff.call_next.called", number=ticket["ticketNumber"]), ticket)
 
 
-def _queued_json(ticket: QueuedTicket) -> dict[str, Any]:
+def queued_json(ticket: QueuedTicket) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": ticket.id,
         "ticketNumber": ticket.ticket_number,
@@ -199,7 +199,7 @@ async def branch_queue(
                 "prefix": service.prefix,
                 "openCounters": service.open_counters,
                 "waitingCount": len(service.waiting),
-                "waiting": [_queued_json(ticket) for ticket in service.waiting],
+                "waiting": [queued_json(ticket) for ticket in service.waiting],
             }
             for service in queue.services
         ],
@@ -207,7 +207,7 @@ async def branch_queue(
             {
                 **counter_json(counter, staff),
                 "current": [
-                    _queued_json(ticket) for ticket in queue.at_counters.get(counter.id, [])
+                    queued_json(ticket) for ticket in queue.at_counters.get(counter.id, [])
                 ],
             }
             for counter in queue.counters

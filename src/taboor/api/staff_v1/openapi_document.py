@@ -449,6 +449,65 @@ def _counter_schemas() -> dict[str, Any]:
     }
 
 
+def _today_schemas() -> dict[str, Any]:
+    """The counter's day, for the staff console (``GET /counters/{counterId}/today``)."""
+    return {
+        "TodaysAppointment": object_schema(
+            {
+                "id": entity_id("Ticket id: check it in with `POST /tickets/{ticketId}/check-in`."),
+                "ticketNumber": string(
+                    "As on the Ticket.", pattern=TICKET_NUMBER_PATTERN, examples=["A004"]
+                ),
+                "time": timestamp("The appointment time."),
+                "serviceId": entity_id("The appointment's service."),
+                "customerName": nullable_string("The customer's name, if known."),
+            },
+            required=["id", "ticketNumber", "time", "serviceId", "customerName"],
+            description="An appointment of today still to be checked in (`upcoming`).",
+        ),
+        "CounterDay": object_schema(
+            {
+                "counterId": entity_id("The counter."),
+                "day": string(
+                    "The branch's local date the figures are for.",
+                    format="date",
+                    examples=["2026-06-07"],
+                ),
+                "served": integer("Tickets finished (`served`) at the counter today.", 0),
+                "noShows": integer("Tickets marked `no_show` at the counter today.", 0),
+                "averageServiceMinutes": {
+                    "type": ["number", "null"],
+                    "minimum": 0,
+                    "description": "Mean real service time (start to finish) of today's "
+                    "served tickets, in minutes to one decimal; null before the first.",
+                },
+                "current": {
+                    "type": "array",
+                    "items": ref("QueuedTicket"),
+                    "description": "The tickets called or being served at the counter now.",
+                },
+                "appointments": {
+                    "type": "array",
+                    "items": ref("TodaysAppointment"),
+                    "description": "Today's appointments (the branch's local day) of the "
+                    "services the counter may serve that are not checked in yet, by time.",
+                },
+            },
+            required=[
+                "counterId",
+                "day",
+                "served",
+                "noShows",
+                "averageServiceMinutes",
+                "current",
+                "appointments",
+            ],
+            description="The counter's day so far: a ticket counts for the counter it "
+            "ended at, from the branch's local midnight.",
+        ),
+    }
+
+
 def _request_schemas() -> dict[str, Any]:
     return {
         "CounterServicesRequest": object_schema(
@@ -485,6 +544,7 @@ def _response_schemas() -> dict[str, Any]:
         "CounterListResponse": success_envelope(array_of("Counter")),
         "CounterResponse": success_envelope(ref("Counter")),
         "BranchQueueResponse": success_envelope(ref("BranchQueue")),
+        "CounterDayResponse": success_envelope(ref("CounterDay")),
         "TicketResponse": success_envelope(ref("Ticket")),
         "CallNextResponse": success_envelope(
             {
@@ -509,6 +569,7 @@ def _schemas() -> dict[str, Any]:
         **_staff_schemas(),
         **_admin_schemas(),
         **_counter_schemas(),
+        **_today_schemas(),
         **ticket_schemas(),
         **_request_schemas(),
         **_response_schemas(),
@@ -890,6 +951,22 @@ def _operations() -> tuple[_Op, ...]:
             forbidden=_FORBIDDEN_BRANCH,
             not_found=_COUNTER_404,
             conflicts=("not_holding",),
+        ),
+        _Op(
+            operation_id="getCounterToday",
+            method="GET",
+            path="/counters/{counterId}/today",
+            tag="Counters",
+            summary="The counter's day",
+            description="Today's figures at the counter (tickets served, no-shows, mean "
+            "service minutes), the tickets at it now, and today's appointments of its "
+            "services still to be checked in. Days are the branch's local days.",
+            who=_AGENT_BRANCH,
+            success_schema="CounterDayResponse",
+            success_message="Counter figures fetched successfully.",
+            parameters=("CounterId",),
+            forbidden=_FORBIDDEN_BRANCH,
+            not_found=_COUNTER_404,
         ),
         _Op(
             operation_id="getTicket",

@@ -13,10 +13,11 @@ from taboor.api.staff_v1.counters import counter_handlers
 from taboor.api.staff_v1.docs import docs_route_handlers
 from taboor.api.staff_v1.login import login_handlers
 from taboor.api.staff_v1.tickets import ticket_handlers
+from taboor.api.staff_v1.today import today_handlers
 
 BASE_PATH = "/staff/v1"
 
-SESSION_HANDLERS = [*counter_handlers, *ticket_handlers, *admin_handlers]
+SESSION_HANDLERS = [*counter_handlers, *today_handlers, *ticket_handlers, *admin_handlers]
 
 
 def staff_router() -> Router:
