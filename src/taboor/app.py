@@ -23,6 +23,8 @@ from taboor.clock import Clock, system_clock
 from taboor.db.engine import create_engine, libpq_url
 from taboor.keys.cache import KeyCache
 from taboor.live.routes import live_handlers
+from taboor.live.runtime import LiveRuntime
+from taboor.live.wakeups import WakeAfterWrites
 from taboor.ops.logs import configure_logging
 from taboor.ops.observe import ObservedApp
 from taboor.ops.routes import ops_handlers
@@ -50,8 +52,12 @@ def create_app(
     # embedding) that moves time itself with a pinned clock; a loop writing to its
     # database behind its back would make it nondeterministic, so it gets none. A test
     # that wants the loop builds the app from settings (it then owns its engine).
+    # Live streams: a hub per process tailing ticket_events while someone watches
+    # (taboor.live, docs/live.md). Only a server's ends its streams on SIGTERM: a test
+    # app must not take over the test runner's signal handlers.
+    live = LiveRuntime(app_engine, settings, watch_signals=owns_engine)
     sweeper = (
-        NoShowSweeper(app_engine, clock, settings.no_show_interval_seconds)
+        NoShowSweeper(app_engine, clock, settings.no_show_interval_seconds, live.wakeups.changed)
         if owns_engine and settings.no_show_interval_seconds > 0
         else None
     )
@@ -70,9 +76,11 @@ def create_app(
         if sweeper is not None:
             sweeper.start()
         listener = asyncio.create_task(keys.listen(libpq_url(app_engine))) if cache_keys else None
+        await live.start()
         try:
             yield
         finally:
+            await live.stop()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -102,6 +110,7 @@ def create_app(
                 "service_times": ServiceTimes(),
                 "no_show_sweeper": sweeper,
                 "key_cache": keys,
+                "live": live,
             }
         ),
         exception_handlers=EXCEPTION_HANDLERS,
@@ -114,7 +123,9 @@ def create_app(
     )
     # Outermost, around routing and error handling, so every answer (404s and 500s too)
     # is counted, timed and logged, and log lines carry the request id.
-    app.asgi_handler = ObservedApp(app.asgi_handler)
+    # Inside it, the wake-up of the live streams once a request that wrote ticket
+    # events is over (its transaction committed).
+    app.asgi_handler = ObservedApp(WakeAfterWrites(app.asgi_handler, live.wakeups))
     return app
 
 

@@ -30,6 +30,16 @@ class Settings:
     # How long `taboor serve` lets workers finish in-flight requests after SIGTERM
     # before killing them; 0 waits as long as they take.
     shutdown_timeout_seconds: float = 25.0
+    # Live streams (taboor.live, docs/live.md). Each process tails ticket_events while
+    # someone watches: every this many seconds without Redis, so a display shows a call
+    # within a second.
+    live_poll_seconds: float = 0.25
+    # With Redis, writers wake every process at once; the poll stays as a safety net.
+    live_safety_poll_seconds: float = 5.0
+    # A comment line this often keeps proxies and browsers from closing a quiet stream.
+    live_heartbeat_seconds: float = 15.0
+    # redis://… : wake-ups across processes by pub/sub. None: polling only.
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -43,6 +53,10 @@ class Settings:
             key_cache_seconds=_seconds("TABOOR_KEY_CACHE_SECONDS", 60.0),
             log_format=os.environ.get("TABOOR_LOG_FORMAT") or None,
             shutdown_timeout_seconds=_seconds("TABOOR_SHUTDOWN_TIMEOUT_SECONDS", 25.0),
+            live_poll_seconds=_positive_seconds("TABOOR_LIVE_POLL_SECONDS", 0.25),
+            live_safety_poll_seconds=_positive_seconds("TABOOR_LIVE_SAFETY_POLL_SECONDS", 5.0),
+            live_heartbeat_seconds=_positive_seconds("TABOOR_LIVE_HEARTBEAT_SECONDS", 15.0),
+            redis_url=os.environ.get("TABOOR_REDIS_URL") or None,
         )
 
 
@@ -58,4 +72,12 @@ def _seconds(name: str, default: float) -> float:
         raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
     if not value >= 0 or value == float("inf"):
         raise ValueError(f"{name} must be 0 (off) or a positive number of seconds, not {raw!r}")
+    return value
+
+
+def _positive_seconds(name: str, default: float) -> float:
+    """Like ``_seconds``, for intervals that cannot be off (0 would spin)."""
+    value = _seconds(name, default)
+    if value == 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not 0")
     return value

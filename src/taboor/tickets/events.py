@@ -9,6 +9,7 @@ from typing import Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
+from taboor.live.marks import note_ticket_change
 
 ActorKind = Literal["api_key", "staff", "system"]
 Source = Literal["external_api", "staff", "kiosk", "system"]
@@ -43,3 +44,4 @@ async def record_event(
             source=actor.source,
         )
     )
+    note_ticket_change()  # the live streams are woken once the request commits

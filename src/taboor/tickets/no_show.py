@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -175,12 +176,20 @@ class NoShowSweeper:
     a database hiccup must never take the server down, and the next sweep catches up.
     Every server process runs one; the sweep is safe to run concurrently."""
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, interval_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        interval_seconds: float,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
         if interval_seconds <= 0:
             raise ValueError("interval_seconds must be positive")
         self.engine = engine
         self.clock = clock
         self.interval_seconds = interval_seconds
+        # Called after a sweep that changed tickets (committed): wakes the live streams.
+        self.on_change = on_change
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> int:
@@ -192,6 +201,8 @@ class NoShowSweeper:
             return 0
         if swept:
             logger.info("marked %d appointment(s) no-show", swept)
+            if self.on_change is not None:
+                self.on_change()
         return swept
 
     async def _run(self) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
+from taboor.live.marks import note_ticket_change
 
 
 def _insert(connection: AsyncConnection) -> type[postgresql.Insert] | type[sqlite.Insert]:
@@ -179,6 +180,7 @@ async def insert_numbered_ticket(
     do. ``ticket`` holds ``TICKET_COLUMNS``, ``event`` ``EVENT_COLUMNS`` and
     ``ticket_id``.
     """
+    note_ticket_change()  # the live streams are woken once the request commits
     if connection.dialect.name != "postgresql":
         key = {name: ticket[name] for name in ("branch_id", "prefix", "day")}
         number = await next_ticket_number(connection, **key)

@@ -65,23 +65,30 @@ class ExternalCall:
         return localized_name(names, self.locale, self.principal.default_locale)
 
 
-async def provide_call(request: Request[Any, Any, Any]) -> ExternalCall:
-    token = bearer_token(request.headers.get("authorization"))
+async def key_principal(request: Request[Any, Any, Any], token: str) -> Principal:
+    """The live key ``token`` names (through the process's key cache), or a 401."""
     if not token.startswith(("pk_", "sk_")) or len(token) > 200:
         raise AuthError("auth.invalid_key")
     state = request.app.state
-    engine: AsyncEngine = state.engine
     cache: KeyCache = state.key_cache
     key_hash = hash_key(token)
     principal = cache.get(key_hash)
     if principal is None:
         generation = cache.generation
-        async with read_connection(engine) as connection:
+        async with read_connection(state.engine) as connection:
             principal = await authenticate(connection, token)
         if principal is not None:
             cache.put(key_hash, principal, generation)
     if principal is None:
         raise AuthError("auth.invalid_key")
+    return principal
+
+
+async def provide_call(request: Request[Any, Any, Any]) -> ExternalCall:
+    token = bearer_token(request.headers.get("authorization"))
+    principal = await key_principal(request, token)
+    state = request.app.state
+    engine: AsyncEngine = state.engine
     headers: list[tuple[str, str]] = []
     if principal.cors_origins:  # before the 401 below: a browser app may read that one
         headers += cors.response_headers(request.headers.get("origin"), principal.cors_origins)

@@ -1,0 +1,145 @@
+"""One ticket's stream: its status, place in the queue, estimate and counter as they
+change, until it reaches a final status.
+
+Any event of the ticket's branch may move it (a ticket ahead called, cancelled or
+transferred away; one transferred in), so each batch of the branch's events makes the
+stream read the ticket again, as ``GET /tickets/{id}`` does, and send it only if
+something changed. A heartbeat reads it too: counters opening or closing change the
+estimate without any ticket event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from taboor.api.external_v1.representations import utc_timestamp
+from taboor.clock import Clock
+from taboor.db import tables as t
+from taboor.db.uow import read_connection
+from taboor.live.changes import TicketChange, ticket_backlog
+from taboor.live.hub import LiveHub
+from taboor.live.sse import PING, RETRY, message
+from taboor.tickets.eta import ServiceTimes
+from taboor.tickets.views import ticket_view
+
+FINAL_STATUSES = frozenset({"served", "cancelled", "no_show"})
+_tk = t.tickets.c
+_COUNTER = select(_tk.counter_id).where(_tk.id == bindparam("ticket_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    ticket_id: str
+    ticket_number: str
+    status: str
+    status_at: datetime
+    queue_size: int | None
+    waiting_time: int | None
+    counter_id: str | None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "ticketId": self.ticket_id,
+            "ticketNumber": self.ticket_number,
+            "status": self.status,
+            "statusAt": utc_timestamp(self.status_at),
+            "queueSize": self.queue_size,
+            "waitingTime": self.waiting_time,
+            "counterId": self.counter_id,
+        }
+
+    @classmethod
+    def replayed(cls, change: TicketChange) -> TicketState:
+        """A past transition from the log: its status and when; the queue and counter
+        of that moment are not kept, so they are null (the current state follows)."""
+        return cls(change.ticket_id, change.number, change.status, change.at, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedTicket:
+    id: str
+    company_id: str
+    branch_id: str
+
+
+async def ticket_state(
+    connection: AsyncConnection,
+    ticket: WatchedTicket,
+    now: datetime,
+    service_times: ServiceTimes,
+) -> TicketState | None:
+    view = await ticket_view(connection, ticket.company_id, ticket.id, now, service_times)
+    if view is None:
+        return None
+    counter_id = await connection.scalar(_COUNTER, {"ticket_id": ticket.id})
+    return TicketState(
+        view.id,
+        view.ticket_number,
+        view.status,
+        view.status_at,
+        view.queue_size,
+        view.waiting_time,
+        counter_id,
+    )
+
+
+async def ticket_events(
+    hub: LiveHub,
+    ticket: WatchedTicket,
+    resume_from: int | None,
+    clock: Clock,
+    service_times: ServiceTimes,
+    heartbeat_seconds: float,
+) -> AsyncIterator[bytes]:
+    """The ticket's own transitions after ``resume_from`` (when given), then its
+    current state, then each change; ends after a final status (or if the ticket is
+    deleted)."""
+
+    async def current() -> TicketState | None:
+        async with read_connection(hub.engine) as connection:
+            return await ticket_state(connection, ticket, clock(), service_times)
+
+    async with hub.subscribe(ticket.branch_id) as subscription:
+        yield RETRY
+        sent_up_to = subscription.cursor
+        if resume_from is not None:
+            async with read_connection(hub.engine) as connection:
+                replay = await ticket_backlog(
+                    connection, ticket.id, resume_from, subscription.cursor
+                )
+            for change in replay:
+                yield message(change.id, "ticket", TicketState.replayed(change).json())
+            sent_up_to = max(sent_up_to, resume_from)
+        state = await current()
+        if state is None:
+            return
+        yield message(sent_up_to, "ticket", state.json())
+        while not state.final:
+            event_id: int | None = None
+            try:
+                batch = await subscription.next(heartbeat_seconds)
+            except TimeoutError:
+                yield PING
+            else:
+                if batch is None:
+                    return
+                fresh = [change.id for change in batch if change.id > sent_up_to]
+                if not fresh:
+                    continue
+                event_id = sent_up_to = fresh[-1]
+            latest = await current()
+            if latest is None:
+                return
+            if latest != state:
+                state = latest
+                yield message(event_id, "ticket", state.json())
