@@ -308,12 +308,19 @@ def _staff_headers_mixed(demo: Demo, case: Any) -> dict[str, str]:
 # --- the tests: one per operation, in the documents' order (creations before deletions) --
 
 
-@pytest.mark.parametrize("operation_id", list(EXTERNAL_ROUTES))
+# A ticket's event stream (GET /tickets/{id}/events) is left out: for a real ticket its
+# 200 is a server-sent event stream that stays open until the ticket reaches a final
+# status, so a fuzzed request would hang waiting for the body to end. Its answers (the
+# 401s, the 422 for an unknown ticket, the stream itself) are tested in tests/live/.
+FUZZED_EXTERNAL = [op for op in EXTERNAL_ROUTES if op != "streamTicketEvents"]
+
+
+@pytest.mark.parametrize("operation_id", FUZZED_EXTERNAL)
 def test_external_api(demo: Demo, external_schema: Any, operation_id: str) -> None:
     _run(external_schema, operation_id, lambda case: _check(case, demo.external_headers()))
 
 
-@pytest.mark.parametrize("operation_id", list(EXTERNAL_ROUTES))
+@pytest.mark.parametrize("operation_id", FUZZED_EXTERNAL)
 def test_external_api_with_real_ids(
     demo: Demo, external_schema_known_ids: Any, operation_id: str
 ) -> None:

@@ -14,6 +14,7 @@ IMPLEMENTED_OPERATIONS: frozenset[str] = frozenset(
         "listSlots",
         "bookTicket",
         "getTicket",
+        "streamTicketEvents",
         "cancelTicket",
         "changeTicketTime",
         "createCustomer",

@@ -355,7 +355,68 @@ def _response_schemas() -> dict[str, Any]:
         "CustomerResponse": success_envelope(ref("Customer")),
         "CustomerPageResponse": _paginated_envelope("Customer"),
         "EmptyResponse": success_envelope({"type": "null"}),
+        "TicketEventStream": _ticket_event_stream(),
     }
+
+
+EVENT_STREAM = "text/event-stream"
+
+
+def _ticket_event_stream() -> dict[str, Any]:
+    """A server-sent event stream: OpenAPI 3.1 describes its body as text; the JSON in
+    each message's ``data:`` line is the ``TicketEvent`` schema."""
+    final = "`served`, `cancelled` or `no_show`"
+    return string(
+        "Server-sent events. Each message: `id: <event id>` (the resumption point; absent "
+        "on a message caused by no ticket event, e.g. a counter opening), `event: ticket`, "
+        "`data: <TicketEvent as JSON>`. A comment line `: ping` comes every ~15 s. The "
+        f"stream ends after the message with a final status ({final}).",
+        contentMediaType=EVENT_STREAM,
+        contentSchema=ref("TicketEvent"),
+        examples=[
+            'retry: 2000\n\nid: 4711\nevent: ticket\ndata: {"ticketId": "k3j9x0p2qa", '
+            '"ticketNumber": "Q017", "status": "waiting", "statusAt": '
+            '"2026-06-23T11:08:41.000Z", "queueSize": 3, "waitingTime": 15, '
+            '"counterId": null}\n\n'
+        ],
+    )
+
+
+def _ticket_event_schema() -> dict[str, Any]:
+    nullable_int = {"type": ["integer", "null"], "minimum": 0}
+    return object_schema(
+        {
+            "ticketId": entity_id("Ticket id."),
+            "ticketNumber": string("As in the Ticket, e.g. `Q017`."),
+            "status": string("As in the Ticket; accept unknown values."),
+            "statusAt": timestamp("When the status began."),
+            "queueSize": {
+                **nullable_int,
+                "description": "Tickets ahead (while `waiting`), else null.",
+            },
+            "waitingTime": {
+                **nullable_int,
+                "description": "Estimated minutes (while `waiting`), else null.",
+            },
+            "counterId": {
+                **nullable_string("The counter it is called to or served at, else null."),
+            },
+        },
+        required=[
+            "ticketId",
+            "ticketNumber",
+            "status",
+            "statusAt",
+            "queueSize",
+            "waitingTime",
+            "counterId",
+        ],
+        description=(
+            "One message of a ticket's event stream. A replayed past transition (after "
+            "`Last-Event-ID`) has `queueSize`, `waitingTime` and `counterId` null; the "
+            "current state follows it."
+        ),
+    )
 
 
 def _schemas() -> dict[str, Any]:
@@ -366,6 +427,7 @@ def _schemas() -> dict[str, Any]:
         **_customer_schemas(),
         **_request_schemas(),
         **_response_schemas(),
+        "TicketEvent": _ticket_event_schema(),
     }
 
 
@@ -498,6 +560,7 @@ class _Op(NamedTuple):
     bad_request: str | None = None
     not_found: bool = True
     conflict: str | None = None
+    success_media: str = JSON
 
 
 _LOCATE_CUSTOMER = (
@@ -619,6 +682,43 @@ def _operations() -> tuple[_Op, ...]:
             success_schema="TicketResponse",
             success_message="Ticket fetched successfully.",
             parameters=(ticket_id(),),
+        ),
+        _Op(
+            operation_id="streamTicketEvents",
+            method="GET",
+            path="/tickets/{id}/events",
+            tag="Tickets",
+            summary="Follow a ticket (server-sent events)",
+            description=(
+                "Beyond the original contract (additive). A `text/event-stream` of the "
+                "ticket's status, place in the queue (`queueSize`), estimate "
+                "(`waitingTime`) and counter: the current state first, then a message "
+                "whenever one of them changes (its own moves, and tickets ahead being "
+                "called, cancelled or transferred). Ends after a final status. Resume "
+                "with `Last-Event-ID` (or `lastEventId`): the ticket's own transitions "
+                "after that id come first, then its current state. Errors (401, 422 for "
+                "an unknown ticket) are JSON, before the stream starts."
+            ),
+            success_status="200",
+            success_schema="TicketEventStream",
+            success_message="The event stream.",
+            success_media=EVENT_STREAM,
+            parameters=(
+                ticket_id(),
+                {
+                    "name": "Last-Event-ID",
+                    "in": "header",
+                    "required": False,
+                    "description": "The `id` of the last message received (browsers send "
+                    "it when they reconnect).",
+                    "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                },
+                _query(
+                    "lastEventId",
+                    {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                    "As `Last-Event-ID`, for clients that cannot set headers; the header wins.",
+                ),
+            ),
         ),
         _Op(
             operation_id="cancelTicket",
@@ -751,6 +851,7 @@ def _response(
     idempotent: bool,
     counted: bool = True,
     extra_headers: tuple[str, ...] = (),
+    media: str = JSON,
 ) -> dict[str, Any]:
     """``counted``: answered after the key check, so it carries the RateLimit headers
     when the key's company sets limits."""
@@ -762,7 +863,7 @@ def _response(
     return {
         "description": description,
         "headers": headers,
-        "content": {JSON: {"schema": ref(schema)}},
+        "content": {media: {"schema": ref(schema)}},
     }
 
 
@@ -781,7 +882,9 @@ def _responses(op: _Op, planned: bool) -> dict[str, Any]:
         return _response(description, schema, idempotent=writes and replayable, counted=counted)
 
     responses: dict[str, Any] = {
-        op.success_status: _response(op.success_message, op.success_schema, idempotent=writes)
+        op.success_status: _response(
+            op.success_message, op.success_schema, idempotent=writes, media=op.success_media
+        )
     }
     if op.bad_request:
         responses["400"] = error(op.bad_request)
@@ -905,8 +1008,9 @@ are rejected with a 422 (never clamped); a page past the end is a 200 with `data
 (milliseconds optional). Days, hours and slots are computed in the branch's time zone.
 
 **Additions** (invisible to existing clients): `Idempotency-Key` on POST/PUT/DELETE;
-rate limits; CORS for browser apps; this document at `/external/v1/openapi.json` and
-offline docs at `/external/v1/docs`.
+rate limits; CORS for browser apps; a ticket's live event stream
+(`GET /tickets/{id}/events`, server-sent events); this document at
+`/external/v1/openapi.json` and offline docs at `/external/v1/docs`.
 
 **Rate limits.** A company may limit requests per minute per API key and per client
 address. Every request that passes the key check is counted (401s are not), in fixed

@@ -11,11 +11,18 @@ from taboor.api.external_v1.auth import provide_call
 from taboor.api.external_v1.branches import get_branch_tree, list_branches
 from taboor.api.external_v1.customers import customer_handlers
 from taboor.api.external_v1.docs import docs_route_handlers
+from taboor.api.external_v1.ticket_events import ticket_event_stream
 from taboor.api.external_v1.tickets import ticket_handlers
 
 BASE_PATH = "/external/v1"
 
-AUTHENTICATED_HANDLERS = [list_branches, get_branch_tree, *ticket_handlers, *customer_handlers]
+AUTHENTICATED_HANDLERS = [
+    list_branches,
+    get_branch_tree,
+    *ticket_handlers,
+    ticket_event_stream,
+    *customer_handlers,
+]
 
 
 def external_router() -> Router:
