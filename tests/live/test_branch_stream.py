@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from taboor.db import tables as t
 from taboor.live.runtime import LiveRuntime
 from tests.live.conftest import BANK_BRANCH, BRANCH, COUNTER1, Q1, Q2, Hall, Moves, live_app
-from tests.live.helpers import SseReader, served, stream
+from tests.live.helpers import SseReader, served, stream, until
 from tests.support import MutableClock
 
 EVENTS = f"/live/v1/branches/{BRANCH}/events"
@@ -157,24 +157,17 @@ async def test_a_quiet_stream_gets_heartbeats(
         assert events.comments.count("ping") >= 2
 
 
-async def _until(condition: object, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "condition never held"
-        await asyncio.sleep(0.02)
-
-
 async def test_a_client_that_goes_leaves_no_subscriber(
     live: httpx.AsyncClient, app: Litestar, hall: Hall, moves: Moves
 ) -> None:
     runtime: LiveRuntime = app.state.live
     async with stream(live, EVENTS, hall.key()) as first:
         async with stream(live, EVENTS, hall.agent.headers()):
-            await _until(lambda: runtime.hub.subscriber_count == 2)
-        await _until(lambda: runtime.hub.subscriber_count == 1)
+            await until(lambda: runtime.hub.subscriber_count == 2)
+        await until(lambda: runtime.hub.subscriber_count == 1)
         await moves.book()  # the one left still works
         assert await first.next() is not None
-    await _until(lambda: runtime.hub.subscriber_count == 0)
+    await until(lambda: runtime.hub.subscriber_count == 0)
     # A client that vanishes without a goodbye (connection dropped mid-stream).
     response = await live.send(live.build_request("GET", EVENTS, headers=hall.key()), stream=True)
     reader = SseReader(response)
@@ -182,4 +175,4 @@ async def test_a_client_that_goes_leaves_no_subscriber(
     assert await reader.next() is not None
     await reader.close()
     await response.aclose()
-    await _until(lambda: runtime.hub.subscriber_count == 0)
+    await until(lambda: runtime.hub.subscriber_count == 0)
