@@ -39,7 +39,7 @@ async def test_pages_load_only_local_files(client: httpx.AsyncClient, path: str)
     assert [attrs for attrs, body in scripts if body.strip()] == [
         ' type="application/json" id="texts"'
     ]
-    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    links = re.findall(r'(?:src|href)="(/[^"]*)"', page)
     assert len(links) == 2
     for link in links:
         assert link.startswith("/screens/assets/"), link

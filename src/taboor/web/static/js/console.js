@@ -48,9 +48,16 @@ function showOnly(id) {
 
 const call = (path, options = {}) => api(STAFF + path, { token, ...options });
 
+/**
+ * Run a person's action (a click) once at a time: the console's buttons are disabled
+ * while it runs, so a second click waits rather than being lost, and a refusal is
+ * shown. The screen is then read again without holding the buttons.
+ */
 async function guarded(action) {
   if (busy) return;
   busy = true;
+  const buttons = [...document.querySelectorAll("main button:not(:disabled)")];
+  for (const button of buttons) button.disabled = true;
   document.body.classList.add("busy");
   try {
     return await action();
@@ -60,6 +67,7 @@ async function guarded(action) {
     if (error instanceof ApiError) toast(error.status === 422 ? error.reason : error.message);
     else toast(t("screen.error"));
   } finally {
+    for (const button of buttons) button.disabled = false;
     busy = false;
     document.body.classList.remove("busy");
   }
@@ -224,7 +232,7 @@ function move(ticket, action, label, body, kind = "secondary") {
       onclick: () =>
         guarded(async () => {
           await call(`/tickets/${ticket.id}/${action}`, { method: "POST", body });
-          await refresh();
+          refresh();
         }),
     },
     label,
@@ -285,7 +293,7 @@ function renderCurrent() {
                   method: "POST",
                   body: { serviceId: select.value },
                 });
-                await refresh();
+                refresh();
               }),
           },
           t("screen.console.transfer"),
@@ -374,7 +382,7 @@ $("call-next").addEventListener("click", () =>
   guarded(async () => {
     const called = await call(`/counters/${counterId}/call-next`, { method: "POST" });
     if (called === null) toast(t("screen.console.empty_call"), "info");
-    await refresh();
+    refresh();
   }),
 );
 
