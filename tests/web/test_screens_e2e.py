@@ -10,138 +10,42 @@ them); normal runs write nothing there."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from taboor.keys.service import create_key
-from taboor.setup.apply import apply_company
-from taboor.setup.loader import load_company_file
-from taboor.staff.accounts import create_staff
 from tests.live_server import running_server
+from tests.web.browser import (
+    ARABIC,
+    ENGLISH,
+    Company,
+    close_pages,
+    needs_chromium,
+    open_page,
+    prepare,
+    screenshot,
+    sign_in_at_counter,
+)
 
-CHROMIUM = "/usr/bin/chromium"
-COMPANIES = Path(__file__).parent / "companies"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "correct horse battery"
 WITHIN_MS = 1000  # the issue's "the display shows it within one second"
-
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
-    reason="Debian's Chromium is not installed (apt-get install chromium)",
-)
-
-
-@dataclass(frozen=True)
-class Company:
-    file: str
-    company_id: str
-    branch_id: str
-    counter_id: str
-    service_id: str
-    locale: str
-    username: str
-    cards_id: str
-
-
-ENGLISH = Company(
-    "screens_en",
-    "cmp_screen1",
-    "scrbranch1",
-    "scrctr0001",
-    "scrcash001",
-    "en",
-    "amal@screens",
-    "scrcards01",
-)
-ARABIC = Company(
-    "screens_ar",
-    "cmp_screen2",
-    "sarbranch1",
-    "sarctr0001",
-    "sarcash001",
-    "ar",
-    "badr@screens",
-    "sarcards01",
-)
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,  # never a downloaded browser
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--autoplay-policy=no-user-gesture-required",  # the display's chime
-            ],
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-async def _prepare(engine: AsyncEngine, company: Company) -> str:
-    """The company, an agent at its branch, and the public key the devices open with."""
-    await apply_company(engine, load_company_file(COMPANIES / f"{company.file}.yaml"))
-    await create_staff(
-        engine,
-        company.company_id,
-        company.username,
-        "Amal Haddad" if company.locale == "en" else "بدر",
-        "agent",
-        PASSWORD,
-        [company.branch_id],
-        datetime.now(UTC),
-    )
-    return (await create_key(engine, company.company_id, "public", "screens")).key
-
-
-# What each page reported as an error (uncaught exceptions, console errors, failed loads).
-ERRORS: dict[Page, list[str]] = {}
-
-
-async def _page(browser: Browser, url: str, width: int, height: int) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height})
-    page = await context.new_page()
-    errors = ERRORS.setdefault(page, [])
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    await page.goto(url)
-    return page
-
-
-async def _screenshot(page: Page, name: str) -> None:
-    if os.environ.get("TABOOR_SCREENSHOTS") == "1":
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=SCREENSHOTS / f"{name}.png")
+pytestmark = needs_chromium
 
 
 @pytest.mark.parametrize("company", [ENGLISH, ARABIC], ids=["english", "arabic"])
 async def test_kiosk_ticket_console_call_display(
     engine: AsyncEngine, database_url: str, browser: Browser, company: Company
 ) -> None:
-    key = await _prepare(engine, company)
+    key = await prepare(engine, company)
     lang = company.locale
     rtl = lang == "ar"
     with running_server(database_url, workers=2) as base:
         # The console asks for its language; the display takes the branch's by itself.
-        console = await _page(browser, f"{base}/console?lang={lang}", 1366, 768)
-        display = await _page(browser, f"{base}/display/{company.branch_id}#key={key}", 1920, 1080)
-        kiosk = await _page(
+        console = await open_page(browser, f"{base}/console?lang={lang}", 1366, 768)
+        display = await open_page(
+            browser, f"{base}/display/{company.branch_id}#key={key}", 1920, 1080
+        )
+        kiosk = await open_page(
             browser, f"{base}/kiosk/{company.branch_id}?lang={lang}&print=0#key={key}", 1080, 1350
         )
         for page in (console, display, kiosk):
@@ -151,11 +55,7 @@ async def test_kiosk_ticket_console_call_display(
         assert "#key" not in display.url and "#key" not in kiosk.url
 
         # The agent signs in and opens counter 1.
-        await console.fill("input[name=username]", company.username)
-        await console.fill("input[name=password]", PASSWORD)
-        await console.click("#login button[type=submit]")
-        await console.click(f"[data-counter-id={company.counter_id}]")
-        await expect(console.locator("#work")).to_be_visible()
+        await sign_in_at_counter(console, company)
         await expect(console.locator("#call-next")).to_be_disabled()  # nobody waits yet
 
         # The display is up: the branch's name, nobody called, following the stream.
@@ -166,9 +66,9 @@ async def test_kiosk_ticket_console_call_display(
         await expect(display.locator("body")).to_have_attribute("data-live", "up")
 
         # The customer takes a ticket at the kiosk.
-        tile = kiosk.locator(f"[data-service-id={company.service_id}]")
+        tile = kiosk.locator(f"[data-service-id={company.cash_id}]")
         await expect(tile).to_contain_text("سحب نقدي" if rtl else "Cash Withdrawal")
-        await _screenshot(kiosk, f"kiosk-{lang}")
+        await screenshot(kiosk, f"kiosk-{lang}")
         await tile.click()
         await expect(kiosk.locator("#slip")).to_be_visible()
         number = (await kiosk.locator("#slip-number").inner_text()).strip()
@@ -179,7 +79,7 @@ async def test_kiosk_ticket_console_call_display(
         await kiosk.wait_for_function(
             "() => document.getElementById('slip-qr').src.startsWith('data:image/svg+xml')"
         )
-        await _screenshot(kiosk, f"kiosk-ticket-{lang}")
+        await screenshot(kiosk, f"kiosk-ticket-{lang}")
 
         # It appears in the console's queue by itself (the branch's stream).
         queued = console.locator(f"#queue li:has-text('{number}')")
@@ -189,7 +89,7 @@ async def test_kiosk_ticket_console_call_display(
         async with httpx.AsyncClient(
             base_url=base, headers={"Authorization": f"Bearer {key}"}
         ) as api:
-            for service_id in (company.service_id, company.cards_id, company.cards_id):
+            for service_id in (company.cash_id, company.cards_id, company.cards_id):
                 booked = await api.post(
                     f"/kiosk/v1/branches/{company.branch_id}/tickets",
                     json={"serviceId": service_id},
@@ -240,12 +140,12 @@ async def test_kiosk_ticket_console_call_display(
         )
         if rtl:
             await expect(display.locator(".called-head")).to_contain_text("الشباك")
-        await _screenshot(display, f"display-{lang}")
+        await screenshot(display, f"display-{lang}")
 
         # The agent serves the ticket; today's figures count it.
         current = console.locator("#current .ticket")
         await expect(current).to_contain_text(number)
-        await _screenshot(console, f"console-{lang}")
+        await screenshot(console, f"console-{lang}")
         await console.click("[data-action=start]")
         await expect(current).to_have_attribute("data-status", "serving")
         await console.click("[data-action=finish]")
@@ -259,8 +159,6 @@ async def test_kiosk_ticket_console_call_display(
                 "() => document.documentElement.scrollWidth <= window.innerWidth"
             ), f"the console overflows at {width}x{height}"
             await expect(console.locator("#call-next")).to_be_in_viewport()
-        await _screenshot(console, f"console-tablet-{lang}")
+        await screenshot(console, f"console-tablet-{lang}")
 
-        for page in (console, display, kiosk):
-            assert ERRORS.pop(page) == []
-            await page.context.close()
+        await close_pages(console, display, kiosk)
