@@ -6,6 +6,7 @@ company id and never build their own filters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -13,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, Text, and_, bindparam, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
@@ -118,63 +119,103 @@ async def list_active_branches(
     ]
 
 
+def _tree_statement() -> Any:
+    """The branch (its zone, hours and closures around today) with its active groups
+    and their active services, one row per service, in one round trip: the branch
+    left-joined to its services, so a branch without any still answers one row.
+
+    JSON columns that repeat on every row (the branch's hours, the group's name) or
+    repeat across services (walk-in hours) come as text and are decoded once each
+    (``hours_from_text`` remembers them); built once, values as bind parameters."""
+    b, bc, g, s = t.branches.c, t.branch_closures.c, t.service_groups.c, t.services.c
+    closures = (
+        select(func.aggregate_strings(cast(bc.day, String), ","))
+        .where(
+            bc.branch_id == b.id,
+            bc.day.between(
+                bindparam("first", type_=bc.day.type), bindparam("last", type_=bc.day.type)
+            ),
+        )
+        .scalar_subquery()
+    )
+    services = t.service_groups.join(
+        t.services, and_(s.group_id == g.id, s.active.is_(True), g.active.is_(True))
+    )
+    return (
+        select(
+            b.timezone,
+            cast(b.hours, Text).label("hours"),
+            closures.label("closures"),
+            g.id.label("group_id"),
+            cast(g.name, Text).label("group_name"),
+            g.position.label("group_position"),
+            s.id,
+            s.name,
+            s.position,
+            s.walk_in,
+            cast(s.walk_in_hours, Text).label("walk_in_hours"),
+            s.appointment_prefix,
+        )
+        .select_from(
+            t.branches.outerjoin(
+                services, and_(g.branch_id == b.id, g.company_id == bindparam("company_id"))
+            )
+        )
+        .where(
+            b.id == bindparam("branch_id"),
+            b.company_id == bindparam("company_id"),
+            b.active.is_(True),
+        )
+    )
+
+
+_TREE = _tree_statement()
+
+
+@lru_cache(maxsize=4096)
+def hours_from_text(stored: str) -> WeeklyHours:
+    """``hours_from_column`` of a JSON column read as text, remembered by that text."""
+    return hours_from_column(json.loads(stored))
+
+
 async def branch_tree(
     connection: AsyncConnection, company_id: str, branch_id: str, now: datetime
 ) -> list[GroupNode] | None:
     """The active groups of an active branch with their active services; None when the
     company has no such active branch."""
-    b = t.branches.c
-    branch = (
-        await connection.execute(
-            select(b.timezone, b.hours).where(
-                b.id == branch_id, b.company_id == company_id, b.active.is_(True)
-            )
-        )
-    ).first()
-    if branch is None:
+    first, last = _closure_window(now)
+    parameters = {"branch_id": branch_id, "company_id": company_id, "first": first, "last": last}
+    rows = (await connection.execute(_TREE, parameters)).all()
+    if not rows:
         return None
-    closures = (await _closures_by_branch(connection, [branch_id], now)).get(branch_id, set())
+    branch = rows[0]
+    closures = {date.fromisoformat(day) for day in (branch.closures or "").split(",") if day}
     branch_zone = zone(branch.timezone)
-    branch_open = is_open_at(now, branch_zone, hours_from_column(branch.hours), closures)
-
-    g, s = t.service_groups.c, t.services.c
-    rows = (
-        await connection.execute(
-            select(
-                g.id.label("group_id"),
-                g.name.label("group_name"),
-                g.position.label("group_position"),
-                s.id,
-                s.name,
-                s.position,
-                s.walk_in,
-                s.walk_in_hours,
-                s.appointment_prefix,
-            )
-            .join(t.services, s.group_id == g.id)
-            .where(
-                g.branch_id == branch_id,
-                g.company_id == company_id,
-                g.active.is_(True),
-                s.active.is_(True),
-            )
-        )
-    ).all()
-    groups: dict[str, tuple[Any, list[ServiceNode]]] = {}
+    branch_open = is_open_at(now, branch_zone, hours_from_text(branch.hours), closures)
+    groups: dict[str, tuple[GroupNode, list[ServiceNode]]] = {}
     for row in rows:
+        if row.group_id is None:  # the branch has no active service
+            continue
         walk_in_open = (
             branch_open
             and row.walk_in
             and (
                 row.walk_in_hours is None
-                or is_open_at(now, branch_zone, hours_from_column(row.walk_in_hours), closures)
+                or is_open_at(now, branch_zone, hours_from_text(row.walk_in_hours), closures)
             )
         )
         node = ServiceNode(
             row.id, row.name, row.position, walk_in_open, row.appointment_prefix is not None
         )
-        groups.setdefault(row.group_id, (row, []))[1].append(node)
+        group = groups.get(row.group_id)
+        if group is None:
+            name = json.loads(row.group_name)
+            group = groups[row.group_id] = (
+                GroupNode(row.group_id, name, row.group_position, ()),
+                [],
+            )
+        group[1].append(node)
     return [
-        GroupNode(group_id, first.group_name, first.group_position, tuple(services))
-        for group_id, (first, services) in groups.items()
+        GroupNode(group.id, group.name, group.position, tuple(services))
+        for group, services in groups.values()
     ]
