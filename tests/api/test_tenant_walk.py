@@ -412,7 +412,7 @@ def staff_cases(a: CompanyA, b: CompanyB) -> dict[str, list[Case]]:
     }
     counter_ops = {
         op: [Case(path={"counterId": A_COUNTER}, status=404)]
-        for op in ("openCounter", "closeCounter", "callNextTicket")
+        for op in ("openCounter", "closeCounter", "callNextTicket", "getCounterToday")
     }
     branch_ops = {
         op: [Case(path={"branchId": branch}, status=404) for branch in A_BRANCHES]

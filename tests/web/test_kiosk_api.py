@@ -211,3 +211,34 @@ async def test_the_qr_code_is_an_svg_data_uri(client: httpx.AsyncClient, bank: C
     assert too_long.status_code == 422
     assert too_long.json()["error"] == {"text": "The text must have 1 to 512 characters."}
     assert (await client.post("/kiosk/v1/qr", json={"text": text})).status_code == 401
+
+
+async def test_a_kiosk_reaches_nothing_of_another_company(
+    client: httpx.AsyncClient, engine: AsyncEngine, bank: CompanyKeys, rival: CompanyKeys
+) -> None:
+    """The rival's key on the bank's branch is a 404 on every kiosk endpoint; the bank's
+    service and appointment through the rival's own branch do not exist."""
+    await _appointment(engine, 3)
+    before = await _count(engine, t.ticket_events)
+    for method, path, body in [
+        ("GET", f"{KIOSK}/services", None),
+        ("POST", f"{KIOSK}/tickets", {"serviceId": "zwithdraw1"}),
+        ("POST", f"{KIOSK}/check-in", {"number": "A003"}),
+    ]:
+        response = await client.request(method, path, headers=rival.headers(), json=body)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found"), path
+        assert "zallaq" not in response.text and "Zallaq" not in response.text
+    own = "/kiosk/v1/branches/rivalbr001"
+    booked = await client.post(
+        f"{own}/tickets", headers=rival.headers(), json={"serviceId": "zwithdraw1"}
+    )
+    assert (booked.status_code, booked.json()["error"]) == (
+        422,
+        {"serviceId": "This value does not exist."},
+    )
+    checked = await client.post(f"{own}/check-in", headers=rival.headers(), json={"number": "A3"})
+    assert (checked.status_code, list(checked.json()["error"])) == (422, ["number"])
+    assert await _count(engine, t.ticket_events) == before
+    async with engine.connect() as connection:
+        status = await connection.scalar(select(t.tickets.c.status))
+    assert status == "upcoming"
