@@ -95,7 +95,7 @@ function done(summary, latency, requests)
     table.insert(parts, string.format("%d=%d", status, count))
   end
   table.sort(parts)
-  if mode == "call-next" then
+  if threads[1]:get("mode") == "call-next" then -- done() runs outside the threads
     table.insert(parts, string.format("empty=%d", empties))
   end
   io.write("statuses: " .. table.concat(parts, " ") .. "\n")

@@ -25,8 +25,9 @@ month has:
   the next 30 days (3 or 4 of its 5 places taken each), each with its own customer,
   number, ``booked`` event and place;
 - one agent a counter (160), each signed in and holding their counter;
-- today's queue at the 16 branches whose counters call-next is measured at: waiting
-  walk-ins, booked over the last two hours, with numbers and events.
+- today's queue at the 16 branches whose counters call-next is measured at: 30
+  waiting walk-ins a service (240 a branch), booked over the last two hours, with
+  numbers and events.
 
 Every row respects the database's constraints and the app's own bookkeeping (numbers,
 places, counts), so the server sees nothing it could not have written itself.
@@ -60,6 +61,7 @@ MAIN_SERVICES = 50
 MAIN_GROUPS = 5
 COUNTERS_PER_BRANCH = 8
 CALL_NEXT_BRANCHES = 16  # branches 1..16: their 128 counters take the call-next case
+QUEUE_PER_SERVICE = 30  # today's waiting walk-ins at each of their services
 CUSTOMERS = 100_000
 PAST_DAYS = 30
 PAST_TICKETS_PER_BRANCH_DAY = 300
@@ -471,7 +473,7 @@ def _upcoming(
         )  # fmt: skip
 
 
-def _queue(writer: _Writer, company: Company, now: datetime, key_id: str, size: int) -> list[str]:
+def _queue(writer: _Writer, company: Company, now: datetime, key_id: str) -> list[str]:
     """Today's waiting walk-ins at the call-next branches, booked over the last two
     hours (but not before local midnight)."""
     midnight = _local(now.astimezone(ZONE).date(), 0)
@@ -483,6 +485,7 @@ def _queue(writer: _Writer, company: Company, now: datetime, key_id: str, size: 
         if service.walk_in
     ]
     span = (now - first).total_seconds() - 1
+    size = QUEUE_PER_SERVICE * len(services)
     ids = []
     for n in range(size):
         at = first + timedelta(seconds=span * n / size)
@@ -541,7 +544,7 @@ async def _staff(url: str, company: Company, now: datetime) -> tuple[dict[str, s
     return agents, tokens
 
 
-async def load(url: str, company: Company, queue_size: int, seed: int = 7) -> Loaded:
+async def load(url: str, company: Company, seed: int = 7) -> Loaded:
     """Bulk-load the company's customers, history, appointments, staff and queue."""
     now = datetime.now(UTC)
     engine = create_engine(url)
@@ -566,7 +569,7 @@ async def load(url: str, company: Company, queue_size: int, seed: int = 7) -> Lo
     writer = _Writer(seed)
     _past(writer, company, now, key.id, agents, customer_ids)
     _upcoming(writer, company, now, key.id, customer_ids)
-    waiting = _queue(writer, company, now, key.id, queue_size)
+    waiting = _queue(writer, company, now, key.id)
     capacities = {
         service.id: service.appointment.capacity
         for branch in company.branches

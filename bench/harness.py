@@ -211,8 +211,34 @@ DRAIN_SQL = (
 )
 
 
+# Counters at work for call-next: every 0.2 s the tickets called more than a second ago
+# at the given counters go back to the queue at their old place (what the staff requeue
+# does), so each queue keeps its length through a call-next run instead of emptying.
+REQUEUE_SQL = (
+    "UPDATE tickets SET status = 'waiting', counter_id = NULL, status_at = now() "
+    "WHERE status = 'called' AND counter_id IN ({counters}) "
+    "AND status_at < now() - interval '1 second' \\watch 0.2\n"
+)
+
+
 @contextmanager
 def draining(url: str, service: str, enabled: bool = True) -> Iterator[None]:
+    """The walk-in queue of ``service`` kept about a second long (``DRAIN_SQL``)."""
+    with watching(url, DRAIN_SQL.format(service=service), enabled):
+        yield
+
+
+@contextmanager
+def requeueing(url: str, counters: list[str]) -> Iterator[None]:
+    """Tickets called at ``counters`` put back in their queues (``REQUEUE_SQL``)."""
+    listed = ", ".join(f"'{counter}'" for counter in counters)
+    with watching(url, REQUEUE_SQL.format(counters=listed)):
+        yield
+
+
+@contextmanager
+def watching(url: str, sql: str, enabled: bool = True) -> Iterator[None]:
+    """``sql`` (a psql ``\\watch``) running in the background while the block runs."""
     if not enabled:
         yield
         return
@@ -225,7 +251,7 @@ def draining(url: str, service: str, enabled: bool = True) -> Iterator[None]:
         env=libpq_env(url),
     )
     assert process.stdin is not None
-    process.stdin.write(DRAIN_SQL.format(service=service))
+    process.stdin.write(sql)
     process.stdin.flush()
     try:
         yield

@@ -57,6 +57,7 @@ from bench.harness import (
     pgbench,
     pgbench_scripts,
     psql,
+    requeueing,
     serving,
     taboor_server,
     with_database,
@@ -67,8 +68,6 @@ from taboor.keys.service import hash_key
 API = "/external/v1"
 STAFF = "/staff/v1"
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-# Call-next's queue must outlast both runs: waiting tickets for this many calls a second.
-CALL_NEXT_CEILING = 1200
 
 
 # A case: clients, seconds → its figures.
@@ -137,6 +136,12 @@ def main() -> None:
     parser.add_argument("--database", default="taboor_bench", help="created and dropped")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--results", type=Path, default=RESULTS, help="appended to")
+    parser.add_argument(
+        "--load-only",
+        action="store_true",
+        help="load the company, print the server command, measure nothing (with --keep: "
+        "a database to profile against)",
+    )
     args = parser.parse_args()
     url = os.environ.get("TABOOR_BENCH_DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -167,6 +172,10 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="taboor-bench-"))
     try:
         machine = _machine(bench_url)
+        if args.load_only:
+            load(bench_url, scratch)
+            print(f"loaded {bench_url}; keys and tokens in {scratch}")
+            return
         record = measure(bench_url, scratch, seconds, clients)
     finally:
         if not args.keep:
@@ -191,9 +200,12 @@ machine at the same time.
 """
 
 
-def measure(
-    url: str, scratch: Path, seconds: float, clients: list[int]
-) -> tuple[list[Result], dict[str, list[ProcessMemory]], dict[str, str]]:
+def load(
+    url: str, scratch: Path
+) -> tuple[bench_company.Company, bench_company.Loaded, dict[str, str]]:
+    """Apply the company file, bulk-load the rest, vacuum; timed. The ids and tokens
+    the cases use are written to ``scratch`` (``key``, ``waiting.ids``,
+    ``counters.tokens``)."""
     taboor = str(Path(sys.executable).parent / "taboor")
     started = time.perf_counter()
     plan = bench_company.plan(datetime.now(bench_company.ZONE).date())
@@ -204,8 +216,7 @@ def measure(
         [taboor, "--database-url", url, "apply", str(company_file)], check=True, capture_output=True
     )
     applied = time.perf_counter()
-    queue = max(20_000, math.ceil(CALL_NEXT_CEILING * seconds * len(clients)))
-    loaded = asyncio.run(bench_company.load(url, plan, queue))
+    loaded = asyncio.run(bench_company.load(url, plan))
     bulk = time.perf_counter()
     psql(url, "VACUUM ANALYZE", check=True)
     done = time.perf_counter()
@@ -217,6 +228,19 @@ def measure(
         )
     }
     print(facts["load"], flush=True)
+    (scratch / "key").write_text(loaded.key + "\n", encoding="utf-8")
+    (scratch / "waiting.ids").write_text("\n".join(loaded.waiting_ids) + "\n", encoding="utf-8")
+    (scratch / "counters.tokens").write_text(
+        "".join(f"{counter} {token}\n" for counter, token in loaded.counter_tokens),
+        encoding="utf-8",
+    )
+    return plan, loaded, facts
+
+
+def measure(
+    url: str, scratch: Path, seconds: float, clients: list[int]
+) -> tuple[list[Result], dict[str, list[ProcessMemory]], dict[str, str]]:
+    plan, loaded, facts = load(url, scratch)
 
     now = datetime.now(bench_company.ZONE)
     today = now.date()
@@ -224,13 +248,7 @@ def measure(
     first_slot = datetime.combine(today + timedelta(days=1), datetime.min.time(), now.tzinfo)
     booking_slots = (bench_company.HORIZON_DAYS - 1) * 24 * 60 // bench_company.SLOT_MINUTES
     walk_in, appointments, slots = plan.walk_in, plan.appointments, plan.slots
-    ids_file = scratch / "waiting.ids"
-    ids_file.write_text("\n".join(loaded.waiting_ids) + "\n", encoding="utf-8")
-    counters_file = scratch / "counters.tokens"
-    counters_file.write_text(
-        "".join(f"{counter} {token}\n" for counter, token in loaded.counter_tokens),
-        encoding="utf-8",
-    )
+    ids_file, counters_file = scratch / "waiting.ids", scratch / "counters.tokens"
     key = loaded.key
     results: list[Result] = []
     memory: dict[str, list[ProcessMemory]] = {}
@@ -291,12 +309,14 @@ def measure(
         for case in cases[1:3]:  # the latency targets, without queueing behind others
             results.append(case(1, seconds))
             _print(results[-1])
-        # Last: it turns the queue the GET case reads into called tickets.
+        # Last: it turns the queue the GET case reads into called tickets. The called
+        # ones go back to their queues a second later, which keep their length.
         for n in clients:
-            results.append(
-                wrk(CALL_NEXT, f"{base}{STAFF}", None, clients=n, seconds=seconds,
-                    lua_args=["call-next", str(counters_file)])
-            )  # fmt: skip
+            with requeueing(url, [counter for counter, _ in loaded.counter_tokens]):
+                results.append(
+                    wrk(CALL_NEXT, f"{base}{STAFF}", None, clients=n, seconds=seconds,
+                        lua_args=["call-next", str(counters_file)])
+                )  # fmt: skip
             _print(results[-1])
         memory["taboor serve --workers 2"] = peak_memory(server.pid)
 
