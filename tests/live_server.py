@@ -29,8 +29,11 @@ def taboor_executable() -> str:
 
 
 @contextmanager
-def running_server(database_url: str, workers: int = 2) -> Iterator[str]:
-    """Start ``taboor serve --workers N`` and yield its base URL once it answers."""
+def server_process(
+    database_url: str, workers: int = 2, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start ``taboor serve --workers N`` (with ``env`` added to the environment) and
+    yield its base URL and process once it answers; SIGTERM at the end."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -45,7 +48,7 @@ def running_server(database_url: str, workers: int = 2) -> Iterator[str]:
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "TABOOR_LOG_LEVEL": "warning"},
+        env={**os.environ, "TABOOR_LOG_LEVEL": "warning", **(env or {})},
         start_new_session=True,
     )
     base_url = f"http://127.0.0.1:{port}"
@@ -63,11 +66,19 @@ def running_server(database_url: str, workers: int = 2) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not answer within 30 s")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@contextmanager
+def running_server(database_url: str, workers: int = 2) -> Iterator[str]:
+    """Start ``taboor serve --workers N`` and yield its base URL once it answers."""
+    with server_process(database_url, workers) as (base_url, _process):
+        yield base_url

@@ -345,6 +345,8 @@ def external_cases(a: CompanyA, b: CompanyB) -> dict[str, list[Case]]:
             ),
         ],
         "getTicket": [Case(path={"id": ticket}, fields={"id"}) for ticket in tickets],
+        # A's ticket is refused before any stream starts (a 422 JSON answer).
+        "streamTicketEvents": [Case(path={"id": ticket}, fields={"id"}) for ticket in tickets],
         "cancelTicket": [Case(path={"id": ticket}, fields={"id"}) for ticket in tickets],
         "changeTicketTime": [
             Case(

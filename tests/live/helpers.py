@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,7 +20,7 @@ import httpx
 import uvicorn
 from litestar import Litestar
 
-from tests.live_server import free_port, taboor_executable
+from tests.live_server import free_port, server_process
 
 
 @dataclass
@@ -169,39 +168,8 @@ def _server_socket_inode(server_port: int, client_port: int) -> str | None:
 @contextmanager
 def taboor_serve(database_url: str, workers: int = 2, **env: str) -> Iterator[Server]:
     """``taboor serve --workers N`` with extra environment; stopped with SIGTERM."""
-    port = free_port()
-    command = [taboor_executable(), "--database-url", database_url, "serve"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "TABOOR_LOG_LEVEL": "warning", **env},
-        start_new_session=True,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"server exited early:\n{output}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not answer within 30 s")
-            time.sleep(0.1)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with server_process(database_url, workers, env) as (base_url, process):
+        yield Server(base_url, process)
 
 
 async def until(condition: Callable[[], bool], within: float = 5.0) -> None:

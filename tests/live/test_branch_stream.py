@@ -176,3 +176,15 @@ async def test_a_client_that_goes_leaves_no_subscriber(
     await reader.close()
     await response.aclose()
     await until(lambda: runtime.hub.subscriber_count == 0)
+
+
+async def test_an_id_beyond_the_log_means_live_from_now(
+    live: httpx.AsyncClient, moves: Moves, hall: Hall
+) -> None:
+    # Another database's id, or a made-up one, must not hold back every event below it.
+    headers = {**hall.key(), "Last-Event-ID": "999999999"}
+    async with stream(live, EVENTS, headers) as events:
+        booked = await moves.book()
+        message = await events.next()
+        assert message is not None and message.data is not None
+        assert message.data["ticketId"] == booked["id"]

@@ -32,6 +32,7 @@ async def branch_events(
     async with hub.subscribe(branch.id) as subscription:
         yield RETRY
         sent_up_to = subscription.cursor
+        resume_from = await hub.resume_point(subscription, resume_from)
         if resume_from is not None:
             async with read_connection(hub.engine) as connection:
                 backlog = await branch_backlog(

@@ -37,10 +37,6 @@ LINGER_SECONDS = 5.0
 RETRY_SECONDS = 1.0
 
 
-class HubClosedError(Exception):
-    """The server is shutting down: no new streams."""
-
-
 class Subscription:
     """One stream's mailbox: the events of its branch after ``cursor``, in id order."""
 
@@ -120,20 +116,22 @@ class LiveHub:
     @asynccontextmanager
     async def subscribe(self, branch_id: str) -> AsyncIterator[Subscription]:
         """A mailbox for ``branch_id``'s events from now on (its ``cursor`` says from
-        which id), removed when the block exits."""
+        which id), removed when the block exits. Once the server is shutting down the
+        mailbox comes already ended: the stream closes and its client goes elsewhere."""
         if self._closed:
-            raise HubClosedError
+            yield _ended(branch_id, self.cursor)
+            return
         self._watchers += 1  # keeps a starting tail from stopping before we join it
         try:
-            if self._task is None:
+            if self._task is None or self._task.done():
                 self._ready = asyncio.Event()
                 self._task = asyncio.create_task(self._run(), name="taboor-live-hub")
             await self._ready.wait()
-            if self._closed:
-                raise HubClosedError
             # No await between reading the cursor and joining: the tail advances the
             # cursor and delivers in one step, so nothing falls between the two.
             subscription = Subscription(branch_id, self.cursor)
+            if self._closed:
+                subscription.end()
             members = self._by_branch.setdefault(branch_id, set())
             members.add(subscription)
             try:
@@ -144,6 +142,17 @@ class LiveHub:
                     del self._by_branch[branch_id]
         finally:
             self._watchers -= 1
+
+    async def resume_point(self, subscription: Subscription, resume_from: int | None) -> int | None:
+        """``resume_from`` if it is a point of the log. An id beyond the newest event
+        (another database's, or made up) would hold back every event up to it: the
+        stream is then live from now (None). An id a little ahead of this hub is fine
+        (the client came from a process that had read further)."""
+        if resume_from is None or resume_from <= subscription.cursor:
+            return resume_from
+        async with read_connection(self.engine) as connection:
+            newest = await last_event_id(connection)
+        return resume_from if resume_from <= newest else None
 
     def end_streams(self) -> None:
         """Shutdown has begun: end every stream now (the server waits for requests in
@@ -274,6 +283,12 @@ class LiveHub:
             for subscription in self._by_branch[branch_id]:
                 subscription.push(batch)
         self.cursor = cursor
+
+
+def _ended(branch_id: str, cursor: int) -> Subscription:
+    subscription = Subscription(branch_id, cursor)
+    subscription.end()
+    return subscription
 
 
 _IN_FLIGHT = text(

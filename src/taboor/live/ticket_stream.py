@@ -112,6 +112,7 @@ async def ticket_events(
     async with hub.subscribe(ticket.branch_id) as subscription:
         yield RETRY
         sent_up_to = subscription.cursor
+        resume_from = await hub.resume_point(subscription, resume_from)
         if resume_from is not None:
             async with read_connection(hub.engine) as connection:
                 replay = await ticket_backlog(
