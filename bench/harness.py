@@ -379,3 +379,29 @@ def peak_memory(pid: int) -> list[ProcessMemory]:
         except OSError:
             continue
     return memory
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pid: int, *, idle_share: float = 0.05, longest: float = 15.0) -> None:
+    """Wait until the server under ``pid`` is idle (less than ``idle_share`` of a core
+    over 0.5 s). wrk stops with requests still in flight; without this the next case's
+    first requests would wait behind them."""
+    deadline = time.monotonic() + longest
+    pids = process_tree(pid)
+    before = _cpu_seconds(pids)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = _cpu_seconds(pids)
+        if after - before < idle_share * 0.5:
+            return
+        before = after

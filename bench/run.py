@@ -59,6 +59,7 @@ from bench.harness import (
     psql,
     requeueing,
     serving,
+    settle,
     taboor_server,
     with_database,
     wrk,
@@ -123,8 +124,11 @@ def _check(name: str, url: str, token: str, needle: bytes) -> bytes:
     return body
 
 
-def _print(result: Result) -> None:
+def _print(result: Result, server: int | None = None) -> None:
+    """Print the case's line; with the server's pid, then wait until it is idle."""
     print(f"  {result.clients:>4} clients  {result.row()}", flush=True)
+    if server is not None:
+        settle(server)
 
 
 def main() -> None:
@@ -301,14 +305,15 @@ def measure(
         ]
         for case in cases[:3]:  # statement caches and pools, before the first figure
             _warm(case, seconds)
+            settle(server.pid)
         for n in clients:
             print(f"{n} clients:", flush=True)
             for case in cases:
                 results.append(case(n, seconds))
-                _print(results[-1])
+                _print(results[-1], server.pid)
         for case in cases[1:3]:  # the latency targets, without queueing behind others
             results.append(case(1, seconds))
-            _print(results[-1])
+            _print(results[-1], server.pid)
         # Last: it turns the queue the GET case reads into called tickets. The called
         # ones go back to their queues a second later, which keep their length.
         for n in clients:
@@ -317,7 +322,7 @@ def measure(
                     wrk(CALL_NEXT, f"{base}{STAFF}", None, clients=n, seconds=seconds,
                         lua_args=["call-next", str(counters_file)])
                 )  # fmt: skip
-            _print(results[-1])
+            _print(results[-1], server.pid)
         memory["taboor serve --workers 2"] = peak_memory(server.pid)
 
     variables = {
@@ -348,9 +353,10 @@ def measure(
                        lua_args=["ticket", str(ids_file)])  # fmt: skip
 
         _warm(bare_ticket, seconds)
+        settle(server.pid)
         for n in clients:
             results.append(bare_ticket(n, seconds))
-            _print(results[-1])
+            _print(results[-1], server.pid)
         memory["bench/bare_app.py (granian, 2 workers)"] = peak_memory(server.pid)
     return results, memory, facts
 
