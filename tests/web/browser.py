@@ -98,8 +98,13 @@ async def prepare(engine: AsyncEngine, company: Company) -> str:
 ERRORS: dict[Page, list[str]] = {}
 
 
-async def open_page(browser: Browser, url: str, width: int, height: int) -> Page:
+async def open_page(
+    browser: Browser, url: str, width: int, height: int, *, init_script: str | None = None
+) -> Page:
+    """A page in a context of its own (its own storage, as on a separate device)."""
     context = await browser.new_context(viewport={"width": width, "height": height})
+    if init_script is not None:
+        await context.add_init_script(init_script)
     page = await context.new_page()
     errors = ERRORS.setdefault(page, [])
     page.on("pageerror", lambda error: errors.append(str(error)))

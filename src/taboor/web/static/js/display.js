@@ -35,12 +35,20 @@ let newest = null; // "ticketId@calledAt" of the highlighted row
 const pending = []; // called events waiting for the board to name their counter
 
 async function readBoard() {
+  // Calls that arrived before this read began: the board read now names their counter.
+  // Later ones wait for the next read (coalesced() runs one whenever asked meanwhile).
+  const due = pending.splice(0);
   // Without ?locale the board is in the branch's language, and says which that is.
   const query = languageChosen() ? `?locale=${locale}` : "";
-  board = await api(`${base}/board${query}`, { token: key });
+  try {
+    board = await api(`${base}/board${query}`, { token: key });
+  } catch (error) {
+    pending.unshift(...due);
+    throw error;
+  }
   if (!languageChosen() && board.branch.locale !== locale) setLocale(board.branch.locale);
   render();
-  for (const event of pending.splice(0)) announceCall(event);
+  for (const event of due) announceCall(event);
 }
 
 const refresh = coalesced(readBoard);
