@@ -4,13 +4,16 @@ it; resumable; it ends at a final status (both databases)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
-from tests.live.conftest import COUNTER1, Q2, Hall, Moves
+from tests.live.conftest import COUNTER1, Q1, Q2, Hall, Moves
 from tests.live.helpers import stream
+from tests.support import MutableClock
 
 
 def events_of(ticket_id: str) -> str:
@@ -160,3 +163,22 @@ async def test_the_contracts_refusals_come_before_the_stream(
     arabic = {**hall.key(), "X-Locale": "ar"}
     code, body = await answer(events_of("nosuchtckt"), arabic)
     assert code == 422 and body["error"] != {"id": "This value does not exist."}
+
+
+async def test_transfers_out_of_and_into_the_queue_move_the_place(
+    live: httpx.AsyncClient, moves: Moves, hall: Hall, clock: MutableClock
+) -> None:
+    ahead = await moves.book()
+    mine = await moves.book()
+    elsewhere = await moves.book(Q2)
+    async with stream(live, events_of(mine["id"]), hall.key()) as events:
+        hello = await events.next()
+        assert hello is not None and hello.data is not None and hello.data["queueSize"] == 1
+        # The transfer event names the queue the ticket went to, not this one.
+        await moves.staff(f"/tickets/{ahead['id']}/transfer", json={"serviceId": Q2})
+        left = await events.next()
+        assert left is not None and left.data is not None and left.data["queueSize"] == 0
+        # One transferred in queues behind: nothing changes for a ticket ahead of it.
+        clock.now += timedelta(minutes=1)
+        await moves.staff(f"/tickets/{elsewhere['id']}/transfer", json={"serviceId": Q1})
+        assert await events.silent_for(0.4)

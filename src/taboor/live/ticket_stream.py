@@ -1,11 +1,11 @@
 """One ticket's stream: its status, place in the queue, estimate and counter as they
 change, until it reaches a final status.
 
-Any event of the ticket's branch may move it (a ticket ahead called, cancelled or
-transferred away; one transferred in), so each batch of the branch's events makes the
-stream read the ticket again, as ``GET /tickets/{id}`` does, and send it only if
-something changed. A heartbeat reads it too: counters opening or closing change the
-estimate without any ticket event.
+Events of the ticket's branch may move it (a ticket ahead called, cancelled or
+transferred away; one transferred in): each batch with such an event
+(``TicketState.moved_by``) makes the stream read the ticket again, as
+``GET /tickets/{id}`` does, and send it only if something changed. A heartbeat reads
+it too: counters opening or closing change the estimate without any ticket event.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ class TicketState:
     queue_size: int | None
     waiting_time: int | None
     counter_id: str | None
+    # Not sent: which queue the ticket is in, to tell which events can move it.
+    service_id: str | None = None
 
     @property
     def final(self) -> bool:
@@ -63,6 +65,16 @@ class TicketState:
         """A past transition from the log: its status and when; the queue and counter
         of that moment are not kept, so they are null (the current state follows)."""
         return cls(change.ticket_id, change.number, change.status, change.at, None, None, None)
+
+    def moved_by(self, change: TicketChange) -> bool:
+        """Could ``change`` move this ticket's status, place or estimate? Its own
+        events; any event of its queue (a ticket ahead called, cancelled, booked, a
+        service time learnt); a ticket put back to waiting (a transfer may have taken it
+        out of this queue: the event names the queue it went to). Other queues' calls and
+        bookings cannot."""
+        if change.ticket_id == self.ticket_id or change.service_id == self.service_id:
+            return True
+        return change.status == "waiting" and change.from_status is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +102,7 @@ async def ticket_state(
         view.queue_size,
         view.waiting_time,
         counter_id,
+        view.service[0],
     )
 
 
@@ -134,10 +147,12 @@ async def ticket_events(
             else:
                 if batch is None:
                     return
-                fresh = [change.id for change in batch if change.id > sent_up_to]
+                fresh = [change for change in batch if change.id > sent_up_to]
                 if not fresh:
                     continue
-                event_id = sent_up_to = fresh[-1]
+                event_id = sent_up_to = fresh[-1].id
+                if not any(state.moved_by(change) for change in fresh):
+                    continue
             latest = await current()
             if latest is None:
                 return
