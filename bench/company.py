@@ -17,7 +17,7 @@ The company (``plan``, then ``company_yaml``) is an ordinary company file, appli
 month has:
 
 - 100 000 customers (and the per-company count the directory's paging reads);
-- 30 days of past tickets at every branch (300 a day a branch: walk-ins and
+- 30 days of past tickets at every branch (up to 300 a day a branch: walk-ins and
   appointments, 85 % served, 8 % cancelled, 7 % no-show) with every event of their life
   cycle, their daily numbers gap-free from 1 and the ``ticket_numbers`` rows that
   counted them, and the appointment places they took (``slot_places``);
