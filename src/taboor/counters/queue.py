@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +39,40 @@ class QueuedTicket:
     customer_name: str | None
     queue_size: int | None = None
     waiting_time: int | None = None
+
+
+# A ticket's columns for a QueuedTicket, with its customer's name (also read by the
+# counter's day, taboor.counters.today).
+QUEUED_TICKET_COLUMNS = (
+    _tk.id,
+    _tk.prefix,
+    _tk.number,
+    _tk.status,
+    _tk.type,
+    _tk.time,
+    _tk.queue_at,
+    _tk.status_at,
+    _tk.service_id,
+    _tk.counter_id,
+    _cu.name.label("customer_name"),
+)
+TICKETS_WITH_CUSTOMERS = t.tickets.outerjoin(t.customers, _cu.id == _tk.customer_id)
+
+
+def queued_ticket(row: Any) -> QueuedTicket:
+    """A row of ``QUEUED_TICKET_COLUMNS`` as a QueuedTicket (without its estimate)."""
+    return QueuedTicket(
+        row.id,
+        format_ticket_number(row.prefix, row.number),
+        row.status,
+        row.type,
+        row.time,
+        row.queue_at,
+        row.status_at,
+        row.service_id,
+        row.counter_id,
+        row.customer_name,
+    )
 
 
 @dataclass(slots=True)
@@ -92,20 +127,8 @@ async def live_queue(
     at_counters: dict[str, list[QueuedTicket]] = {}
     if queues:
         tickets = await connection.execute(
-            select(
-                _tk.id,
-                _tk.prefix,
-                _tk.number,
-                _tk.status,
-                _tk.type,
-                _tk.time,
-                _tk.queue_at,
-                _tk.status_at,
-                _tk.service_id,
-                _tk.counter_id,
-                _cu.name,
-            )
-            .select_from(t.tickets.outerjoin(t.customers, _cu.id == _tk.customer_id))
+            select(*QUEUED_TICKET_COLUMNS)
+            .select_from(TICKETS_WITH_CUSTOMERS)
             .where(
                 _tk.service_id.in_(list(queues)),
                 _tk.status.in_(("waiting", "called", "serving")),
@@ -113,18 +136,7 @@ async def live_queue(
             .order_by(_tk.service_id, _tk.queue_at, _tk.number, _tk.id)
         )
         for row in tickets:
-            ticket = QueuedTicket(
-                row.id,
-                format_ticket_number(row.prefix, row.number),
-                row.status,
-                row.type,
-                row.time,
-                row.queue_at,
-                row.status_at,
-                row.service_id,
-                row.counter_id,
-                row.name,
-            )
+            ticket = queued_ticket(row)
             if row.status != "waiting":
                 if row.counter_id is not None:
                     at_counters.setdefault(row.counter_id, []).append(ticket)

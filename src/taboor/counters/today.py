@@ -12,24 +12,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.catalog.branches import zone
-from taboor.counters.queue import QueuedTicket
+from taboor.counters.queue import (
+    QUEUED_TICKET_COLUMNS,
+    TICKETS_WITH_CUSTOMERS,
+    QueuedTicket,
+    queued_ticket,
+)
 from taboor.db import tables as t
 from taboor.scheduling.slots import local_today
-from taboor.tickets.views import format_ticket_number
 
-_b, _c, _cs, _tk, _cu = (
-    t.branches.c,
-    t.counters.c,
-    t.counter_services.c,
-    t.tickets.c,
-    t.customers.c,
-)
+_b, _c, _cs, _tk = t.branches.c, t.counters.c, t.counter_services.c, t.tickets.c
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,36 +47,8 @@ def _local_day_bounds(day: date, zone_name: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _queued(row: Any) -> QueuedTicket:
-    return QueuedTicket(
-        id=row.id,
-        ticket_number=format_ticket_number(row.prefix, row.number),
-        status=row.status,
-        type=row.type,
-        time=row.time,
-        queue_at=row.queue_at,
-        status_at=row.status_at,
-        service_id=row.service_id,
-        counter_id=row.counter_id,
-        customer_name=row.customer_name,
-    )
-
-
-_TICKET_COLUMNS = (
-    _tk.id,
-    _tk.prefix,
-    _tk.number,
-    _tk.status,
-    _tk.type,
-    _tk.time,
-    _tk.queue_at,
-    _tk.status_at,
-    _tk.service_id,
-    _tk.counter_id,
-    _tk.serving_at,
-    _cu.name.label("customer_name"),
-)
-_WITH_CUSTOMER = t.tickets.outerjoin(t.customers, _cu.id == _tk.customer_id)
+# Today's rows also need when serving began (the mean service time).
+_TICKET_COLUMNS = (*QUEUED_TICKET_COLUMNS, _tk.serving_at)
 
 
 async def counter_day(
@@ -97,7 +66,7 @@ async def counter_day(
     rows = (
         await connection.execute(
             select(*_TICKET_COLUMNS)
-            .select_from(_WITH_CUSTOMER)
+            .select_from(TICKETS_WITH_CUSTOMERS)
             .where(
                 _tk.company_id == company_id,
                 _tk.counter_id == counter_id,
@@ -119,7 +88,7 @@ async def counter_day(
     appointments = (
         await connection.execute(
             select(*_TICKET_COLUMNS)
-            .select_from(_WITH_CUSTOMER)
+            .select_from(TICKETS_WITH_CUSTOMERS)
             .where(
                 _tk.company_id == company_id,
                 _tk.service_id.in_(services),
@@ -134,6 +103,6 @@ async def counter_day(
         served=len(served),
         no_shows=no_shows,
         average_service_minutes=round(sum(durations) / len(durations), 1) if durations else None,
-        current=[_queued(row) for row in rows if row.status in ("called", "serving")],
-        appointments=[_queued(row) for row in appointments],
+        current=[queued_ticket(row) for row in rows if row.status in ("called", "serving")],
+        appointments=[queued_ticket(row) for row in appointments],
     )
