@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, time
 
-from taboor.db.uow import read_connection
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from taboor.live.auth import WatchedBranch
-from taboor.live.changes import branch_backlog
+from taboor.live.changes import TicketChange, branch_backlog
 from taboor.live.hub import LiveHub
+from taboor.live.resume import opened_stream
 from taboor.live.sse import PING, RETRY, message
 
 
@@ -29,24 +31,18 @@ async def branch_events(
     it (today's, the newest ``BACKLOG_LIMIT``), then live; never twice, never a gap:
     the hub sends what comes after the subscription's cursor, the backlog what is up
     to it."""
-    async with hub.subscribe(branch.id) as subscription:
+    since = start_of_day(now, branch)
+
+    def backlog(
+        connection: AsyncConnection, after: int, upto: int
+    ) -> Awaitable[list[TicketChange]]:
+        return branch_backlog(connection, branch.id, after, upto, since)
+
+    async with opened_stream(hub, branch.id, resume_from, backlog) as opened:
         yield RETRY
-        sent_up_to = subscription.cursor
-        resume_from = await hub.resume_point(subscription, resume_from)
-        if resume_from is not None:
-            async with read_connection(hub.engine) as connection:
-                backlog = await branch_backlog(
-                    connection,
-                    branch.id,
-                    resume_from,
-                    subscription.cursor,
-                    start_of_day(now, branch),
-                )
-            for change in backlog:
-                yield message(change.id, "ticket", change.json())
-            # A client may be ahead of this process's hub (it resumed from another
-            # worker's stream): what it has already had is not sent again.
-            sent_up_to = max(sent_up_to, resume_from)
+        for change in opened.backlog:
+            yield message(change.id, "ticket", change.json())
+        subscription, sent_up_to = opened.subscription, opened.sent_up_to
         while True:
             try:
                 batch = await subscription.next(heartbeat_seconds)

@@ -10,7 +10,7 @@ it too: counters opening or closing change the estimate without any ticket event
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +24,7 @@ from taboor.db import tables as t
 from taboor.db.uow import read_connection
 from taboor.live.changes import TicketChange, ticket_backlog
 from taboor.live.hub import LiveHub
+from taboor.live.resume import opened_stream
 from taboor.live.sse import PING, RETRY, message
 from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.views import ticket_view
@@ -122,18 +123,16 @@ async def ticket_events(
         async with read_connection(hub.engine) as connection:
             return await ticket_state(connection, ticket, clock(), service_times)
 
-    async with hub.subscribe(ticket.branch_id) as subscription:
+    def backlog(
+        connection: AsyncConnection, after: int, upto: int
+    ) -> Awaitable[list[TicketChange]]:
+        return ticket_backlog(connection, ticket.id, after, upto)
+
+    async with opened_stream(hub, ticket.branch_id, resume_from, backlog) as opened:
         yield RETRY
-        sent_up_to = subscription.cursor
-        resume_from = await hub.resume_point(subscription, resume_from)
-        if resume_from is not None:
-            async with read_connection(hub.engine) as connection:
-                replay = await ticket_backlog(
-                    connection, ticket.id, resume_from, subscription.cursor
-                )
-            for change in replay:
-                yield message(change.id, "ticket", TicketState.replayed(change).json())
-            sent_up_to = max(sent_up_to, resume_from)
+        for change in opened.backlog:
+            yield message(change.id, "ticket", TicketState.replayed(change).json())
+        subscription, sent_up_to = opened.subscription, opened.sent_up_to
         state = await current()
         if state is None:
             return
