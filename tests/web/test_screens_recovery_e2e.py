@@ -219,5 +219,10 @@ async def test_kiosk_check_in_console_check_in_and_following_a_ticket(
         await console.click("#call-next")
         await expect(phone.locator("#status")).to_have_text("Called")
         await expect(phone.locator("#turn")).to_be_visible()
+        await console.click("[data-action=start]")
+        await expect(phone.locator("#status")).to_have_text("Being served")
+        await console.click("[data-action=finish]")
+        await expect(phone.locator("#status")).to_have_text("Served")
+        await expect(phone.locator("#turn")).to_be_hidden()
         await close_pages(console, phone)
         await close_pages(kiosk, allowed=("status of 422",))  # the wrong number, on purpose

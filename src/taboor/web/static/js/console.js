@@ -193,9 +193,17 @@ async function work() {
       $("link").hidden = true;
       refresh();
     },
-    onDown: () => ($("link").hidden = false),
+    onDown: (error) => {
+      $("link").hidden = false;
+      if (error?.status === 401) signedOut(); // the session ended (sign-out elsewhere, shift over)
+    },
   });
 }
+
+// A slow safety net beside the stream (estimates also move with the clock).
+setInterval(() => {
+  if (!$("work").hidden) refresh();
+}, 60000);
 
 const refresh = coalesced(async () => {
   if (!token || !counterId) return;

@@ -226,14 +226,17 @@ async function start() {
     onEvent,
     onUp: () => {
       link.hidden = true;
+      showProblem(null);
       document.body.dataset.live = "up";
       if (!up) refresh(); // whatever the stream could not replay is on the board
       up = true;
     },
-    onDown: () => {
+    onDown: (error) => {
       link.hidden = false;
       document.body.dataset.live = "down";
       up = false;
+      // A revoked key or a branch gone: say so (the stream keeps trying, slowly).
+      if (error?.status === 401 || error?.status === 404) showProblem(t("screen.no_key"));
     },
   });
   tick();

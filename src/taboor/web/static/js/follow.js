@@ -21,7 +21,9 @@ import { followStream } from "./sse.js";
 const ticketId = pathId();
 const key = deviceKey();
 const link = document.getElementById("link");
+const FINAL = new Set(["served", "cancelled", "no_show"]);
 let ticket = null;
+let stream = null;
 
 function render() {
   if (!ticket) return;
@@ -62,6 +64,7 @@ function onEvent(message) {
   }
   render();
   if (change.status === "called" && before !== "called") navigator.vibrate?.([300, 150, 300]);
+  if (FINAL.has(change.status)) stream?.close(); // the server ends the stream here too
 }
 
 if (!languageChosen() && navigator.language?.toLowerCase().startsWith("ar")) setLocale("ar");
@@ -71,15 +74,16 @@ if (!key) {
   showProblem(t("screen.no_key"));
 } else {
   load();
-  followStream(`/external/v1/tickets/${encodeURIComponent(ticketId)}/events`, {
+  stream = followStream(`/external/v1/tickets/${encodeURIComponent(ticketId)}/events`, {
     headers: () => ({ Authorization: `Bearer ${key}` }),
     onEvent,
     onUp: () => {
       link.hidden = true;
       load(); // the state now; the stream brings the changes after it
     },
-    onDown: () => {
+    onDown: (error) => {
       link.hidden = false;
+      if (error?.status === 422) stream.close(); // no such ticket: nothing to follow
     },
   });
 }

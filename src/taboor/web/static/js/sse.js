@@ -11,7 +11,8 @@ const SILENCE_MS = 45000; // the server pings well within this
 /**
  * Follow the stream at `url`. `headers()` gives the request headers (the key or token);
  * `onEvent({id, event, data})` gets each message; `onUp()` runs each time a connection
- * is established, `onDown(error)` each time one fails or ends. Returns `{close()}`.
+ * is established, `onDown(error)` each time one fails or ends (`error.status` when the
+ * server refused it). Returns `{close()}`.
  */
 export function followStream(url, { headers, lastEventId = null, onEvent, onUp, onDown }) {
   let closed = false;
@@ -31,7 +32,11 @@ export function followStream(url, { headers, lastEventId = null, onEvent, onUp, 
         cache: "no-store",
         signal: controller.signal,
       });
-      if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
+      if (!response.ok || !response.body) {
+        const refused = new Error(`stream answered ${response.status}`);
+        refused.status = response.status; // 401: the key or session is no longer valid
+        throw refused;
+      }
       onUp?.();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
