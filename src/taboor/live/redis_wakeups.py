@@ -38,13 +38,16 @@ async def listen_for_wakeups(url: str, notify: Callable[[bool | None], None]) ->
     """Call ``notify(None)`` for every wake-up on the channel, ``notify(True)`` once
     subscribed and ``notify(False)`` when the connection is lost; until cancelled."""
     backoff = 0.25
+    lost = False  # logged once per outage, not at every attempt to reconnect
     while True:
         client = _client(url)
         try:
             async with client.pubsub() as pubsub:
                 await pubsub.subscribe(CHANNEL)
                 notify(True)
-                backoff = 0.25
+                if lost:
+                    logger.info("live: Redis listener back")
+                backoff, lost = 0.25, False
                 while True:
                     message = await pubsub.get_message(
                         ignore_subscribe_messages=True, timeout=_HEALTH_CHECK_SECONDS
@@ -52,7 +55,9 @@ async def listen_for_wakeups(url: str, notify: Callable[[bool | None], None]) ->
                     if message is not None:
                         notify(None)
         except (redis.RedisError, OSError) as error:
-            logger.warning("live: Redis listener lost (%s); polling until it is back", error)
+            if not lost:
+                logger.warning("live: Redis listener lost (%s); polling until it is back", error)
+            lost = True
         finally:
             notify(False)
             with contextlib.suppress(Exception):
