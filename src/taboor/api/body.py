@@ -56,10 +56,11 @@ def _refuse_nul(field: str, value: Any) -> Any:
     return value
 
 
-def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
+async def refuse_nul_in_query(request: Request[Any, Any, Any]) -> None:
     """A ``before_request`` hook: a query parameter holding a NUL is a 422 on it; an id
     in the path holding one names nothing (404; the External API's own id checks turn
-    such ids into its 422 before they reach here)."""
+    such ids into its 422 before they reach here). Async although it never waits:
+    Litestar runs a sync hook in a worker thread, a thread hop on every request."""
     if NUL in request.scope["path"]:
         raise NotFoundError(Msg("error.route_not_found"))
     for name, value in request.query_params.multi_items():
