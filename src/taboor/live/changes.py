@@ -18,7 +18,7 @@ from taboor.api.external_v1.representations import utc_timestamp
 from taboor.db import tables as t
 from taboor.tickets.views import format_ticket_number
 
-_ev, _tk = t.ticket_events.c, t.tickets.c
+_ev, _tk, _sv = t.ticket_events.c, t.tickets.c, t.services.c
 
 # A tail reads at most this many events per round; a burst bigger than that is read
 # over the next rounds (no wait in between).
@@ -89,13 +89,21 @@ def _change(row: Any) -> TicketChange:
 _AFTER = bindparam("after", type_=_ev.id.type)
 _TAIL = _changes().where(_ev.id > _AFTER).order_by(_ev.id).limit(TAIL_BATCH)
 _LAST_ID = select(func.max(_ev.id))
+_SINCE = bindparam("since", type_=_ev.at.type)
+# A ticket with an event today changed status today (every event sets ``status_at``), so
+# the branch's tickets are found by the index on (service_id, status, status_at) and
+# their events by the one on (ticket_id, id): never a scan of the whole log, however
+# far back ``after`` is.
 _BACKLOG = (
     _changes()
     .where(
+        _tk.service_id.in_(select(_sv.id).where(_sv.branch_id == bindparam("branch_id"))),
+        _tk.status.in_(t.TICKET_STATUSES),
+        _tk.status_at >= _SINCE,
         _tk.branch_id == bindparam("branch_id"),
         _ev.id > _AFTER,
         _ev.id <= bindparam("upto", type_=_ev.id.type),
-        _ev.at >= bindparam("since", type_=_ev.at.type),
+        _ev.at >= _SINCE,
     )
     .order_by(_ev.id.desc())
     .limit(BACKLOG_LIMIT)
