@@ -100,7 +100,6 @@ _BACKLOG = (
         _tk.service_id.in_(select(_sv.id).where(_sv.branch_id == bindparam("branch_id"))),
         _tk.status.in_(t.TICKET_STATUSES),
         _tk.status_at >= _SINCE,
-        _tk.branch_id == bindparam("branch_id"),
         _ev.id > _AFTER,
         _ev.id <= bindparam("upto", type_=_ev.id.type),
         _ev.at >= _SINCE,
