@@ -125,7 +125,7 @@ async def sign_in_at_counter(console: Page, company: Company) -> None:
     await console.fill("input[name=username]", company.username)
     await console.fill("input[name=password]", PASSWORD)
     await console.click("#login button[type=submit]")
-    await console.click(f"[data-counter-id={company.counter_id}]")
+    await console.click(f"[data-counter-id='{company.counter_id}']")
     await expect(console.locator("#work")).to_be_visible()
 
 

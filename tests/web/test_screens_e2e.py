@@ -66,7 +66,7 @@ async def test_kiosk_ticket_console_call_display(
         await expect(display.locator("body")).to_have_attribute("data-live", "up")
 
         # The customer takes a ticket at the kiosk.
-        tile = kiosk.locator(f"[data-service-id={company.cash_id}]")
+        tile = kiosk.locator(f"[data-service-id='{company.cash_id}']")
         await expect(tile).to_contain_text("سحب نقدي" if rtl else "Cash Withdrawal")
         await screenshot(kiosk, f"kiosk-{lang}")
         await tile.click()

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,6 +36,7 @@ from tests.web.browser import (
 from tests.web.proxy import Relay
 
 pytestmark = needs_chromium
+EVENTS = t.ticket_events.c
 COMPANY = ENGLISH
 BACK_WITHIN_MS = 15000  # reconnect backoff tops out at 8 s (+30 % jitter)
 # While the network is cut the browser logs its failed requests; nothing else may fail.
@@ -195,7 +196,7 @@ async def test_kiosk_check_in_console_check_in_and_following_a_ticket(
 
         # A walk-in at the kiosk; its QR code's page follows it on a phone.
         await kiosk.click("#back")
-        await kiosk.click(f"[data-service-id={COMPANY.cash_id}]")
+        await kiosk.click(f"[data-service-id='{COMPANY.cash_id}']")
         await expect(kiosk.locator("#slip-number")).to_have_text("C001")
         number = "C001"
         async with engine.connect() as connection:
@@ -226,3 +227,67 @@ async def test_kiosk_check_in_console_check_in_and_following_a_ticket(
         await expect(phone.locator("#turn")).to_be_hidden()
         await close_pages(console, phone)
         await close_pages(kiosk, allowed=("status of 422",))  # the wrong number, on purpose
+
+
+async def test_every_move_at_the_counter_is_one_click(
+    engine: AsyncEngine, database_url: str, browser: Browser
+) -> None:
+    """Call next, recall, back to queue, transfer and no-show from the console's buttons,
+    each the staff API's move (the ticket's event log says so), the figures counting the
+    no-show."""
+    key = await prepare(engine, COMPANY)
+    with running_server(database_url, workers=2) as base:
+        console = await open_page(browser, f"{base}/console", 1366, 768)
+        await sign_in_at_counter(console, COMPANY)
+        async with httpx.AsyncClient(base_url=base) as api:
+            booked = await api.post(
+                f"/kiosk/v1/branches/{COMPANY.branch_id}/tickets",
+                headers={"Authorization": f"Bearer {key}"},
+                json={"serviceId": COMPANY.cash_id},
+            )
+        ticket_id, number = booked.json()["data"]["id"], booked.json()["data"]["ticketNumber"]
+        current = console.locator("#current .ticket")
+
+        def waiting_in(service_id: str) -> Locator:
+            return console.locator(
+                f"[data-service-id='{service_id}'] li[data-ticket-id='{ticket_id}']"
+            )
+
+        await expect(waiting_in(COMPANY.cash_id)).to_be_visible()
+        await console.click("#call-next")
+        await expect(current).to_have_attribute("data-status", "called")
+        await console.click("[data-action=recall]")
+        await console.click("[data-action=requeue]")
+        await expect(current).to_have_count(0)
+        await expect(waiting_in(COMPANY.cash_id)).to_be_visible()
+        await console.click("#call-next")
+        await expect(current).to_contain_text(number)
+        await console.select_option("#moves select", COMPANY.cards_id)
+        await console.click("[data-action=transfer]")
+        await expect(current).to_have_count(0)
+        await expect(waiting_in(COMPANY.cards_id)).to_be_visible()
+        await console.click("#call-next")
+        await expect(current).to_have_attribute("data-status", "called")
+        await console.click("[data-action=no-show]")
+        await expect(console.locator("#no-shows")).to_have_text("1")
+        await expect(current).to_have_count(0)
+        await close_pages(console)
+
+    async with engine.connect() as connection:
+        events = (
+            await connection.execute(
+                select(EVENTS.from_status, EVENTS.to_status, EVENTS.source)
+                .where(EVENTS.ticket_id == ticket_id)
+                .order_by(EVENTS.id)
+            )
+        ).all()
+    assert [tuple(row) for row in events] == [
+        (None, "waiting", "kiosk"),
+        ("waiting", "called", "staff"),
+        ("called", "called", "staff"),  # recall
+        ("called", "waiting", "staff"),  # back to the queue
+        ("waiting", "called", "staff"),
+        ("called", "waiting", "staff"),  # transfer to cards
+        ("waiting", "called", "staff"),
+        ("called", "no_show", "staff"),
+    ]
