@@ -24,8 +24,10 @@ Names = dict[str, str]
 _b, _c, _g, _s, _tk = t.branches.c, t.companies.c, t.service_groups.c, t.services.c, t.tickets.c
 
 # What people type for a ticket number: a prefix of 1-3 letters and its digits, leading
-# zeros optional ("a7", "A007" and " A 007 " are the same slip).
+# zeros optional ("a7", "A007" and " A 007 " are the same slip). An Arabic keyboard types
+# Arabic-Indic digits ("A٠٠٧"): they count as the same digits.
 _NUMBER = re.compile(r"([A-Z]{1,3})0*([0-9]{1,6})")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class TodaysAppointment:
 
 def parse_ticket_number(raw: str) -> tuple[str, int] | None:
     """``(prefix, number)`` of what was typed, or None when it is no ticket number."""
-    match = _NUMBER.fullmatch(re.sub(r"[\s-]", "", raw).upper())
+    match = _NUMBER.fullmatch(re.sub(r"[\s-]", "", raw.translate(_DIGITS)).upper())
     if match is None or int(match.group(2)) == 0:
         return None
     return match.group(1), int(match.group(2))
