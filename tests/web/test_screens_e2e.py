@@ -140,7 +140,6 @@ async def test_kiosk_ticket_console_call_display(
         )
         if rtl:
             await expect(display.locator(".called-head")).to_contain_text("الشباك")
-        await screenshot(display, f"display-{lang}")
 
         # The agent serves the ticket; today's figures count it.
         current = console.locator("#current .ticket")
@@ -151,6 +150,18 @@ async def test_kiosk_ticket_console_call_display(
         await console.click("[data-action=finish]")
         await expect(console.locator("#served")).to_have_text("1")
         await expect(console.locator("#current .ticket")).to_have_count(0)
+
+        # Two more customers served: the display keeps the last calls, the newest on top.
+        for _ in range(2):
+            await console.click("#call-next")
+            await expect(current).to_have_attribute("data-status", "called")
+            await console.click("[data-action=start]")
+            await console.click("[data-action=finish]")
+            await expect(current).to_have_count(0)
+        await expect(console.locator("#served")).to_have_text("3")
+        await expect(display.locator("#called li")).to_have_count(3)
+        await expect(display.locator("#called li").last).to_contain_text(number)
+        await screenshot(display, f"display-{lang}")
 
         # The console fits a 1366x768 screen and a portrait tablet without scrolling sideways.
         for width, height in ((1366, 768), (800, 1280)):
