@@ -378,4 +378,12 @@ def demo(database_url: str, host: str, port: int, workers: int) -> None:
     for username, role, password in staff:
         console.print(f"  staff {role}: {username} / {password}", markup=False)
     console.print(f"  (also written to {DEMO_KEYS_FILE}: `source {DEMO_KEYS_FILE}`)")
+    # The screens, ready to open: display and kiosk take the public key in the fragment
+    # (docs/screens.md), the console signs in with the staff users above.
+    # Plain echo: rich would wrap these long lines and break the addresses.
+    base = f"http://{host}:{port}"
+    click.echo(f"  staff console: {base}/console")
+    for branch in spec.branches:
+        click.echo(f"  {branch.id}: hall display {base}/display/{branch.id}#key={public.key}")
+        click.echo(f"  {branch.id}: kiosk        {base}/kiosk/{branch.id}#key={public.key}")
     _serve(database_url, host, port, workers)

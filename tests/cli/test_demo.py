@@ -5,10 +5,12 @@ staff new passwords (the old ones stop working) and keeps one database (both leg
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -38,9 +40,15 @@ def _run_demo(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes]
     raise AssertionError("demo did not answer")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def _stop(process: subprocess.Popen[bytes]) -> str:
+    """Stop the demo; what it printed."""
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=20)
+    return process.stdout.read().decode() if process.stdout else ""
+
+
+def _screen_addresses(printed: str) -> list[str]:
+    return re.findall(r"(http://\S+/(?:console|display/\S+|kiosk/\S+))", printed)
 
 
 def _written(workdir: Path) -> dict[str, str]:
@@ -65,12 +73,23 @@ def test_demo_serves_with_working_keys_and_staff(database_url: str, tmp_path: Pa
         assert _login(base, "demo-admin", first["TABOOR_DEMO_ADMIN_PASSWORD"]) == 200
         assert _login(base, "demo-agent", first["TABOOR_DEMO_AGENT_PASSWORD"]) == 200
     finally:
-        _stop(process)
+        printed = _stop(process)
+    # The console, and a display and a kiosk per branch, carrying the public key.
+    screens = _screen_addresses(printed)
+    assert len(screens) == 1 + 2 * 3, printed
+    assert all(
+        address.endswith(f"#key={first['TABOOR_PUBLIC_KEY']}")
+        for address in screens
+        if "/console" not in address
+    ), screens
     process, base = _run_demo(database_url, tmp_path)
     try:
         second = _written(tmp_path)
         assert second["TABOOR_DEMO_AGENT_PASSWORD"] != first["TABOOR_DEMO_AGENT_PASSWORD"]
         assert _login(base, "demo-agent", second["TABOOR_DEMO_AGENT_PASSWORD"]) == 200
         assert _login(base, "demo-agent", first["TABOOR_DEMO_AGENT_PASSWORD"]) == 401
+        for address in screens:  # the pages are served (their key is the new run's)
+            page = httpx.get(base + urlsplit(address).path, timeout=10)
+            assert page.status_code == 200 and "<html" in page.text, address
     finally:
         _stop(process)
