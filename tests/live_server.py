@@ -3,12 +3,14 @@ real concurrency (several worker processes, real sockets, a real database)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,51 +32,68 @@ def taboor_executable() -> str:
 
 @contextmanager
 def server_process(
-    database_url: str, workers: int = 2, env: dict[str, str] | None = None
+    database_url: str,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """Start ``taboor serve --workers N`` (with ``env`` added to the environment) and
-    yield its base URL and process once it answers; SIGTERM at the end."""
+    yield its base URL and process once it answers; SIGTERM at the end. The server's
+    output goes to ``log`` (a temporary file by default), never to a pipe: nobody reads
+    a pipe while the server runs, and a server logging many errors would stop at its
+    first write once the pipe was full."""
     port = free_port()
-    process = subprocess.Popen(
-        [
-            taboor_executable(),
-            "--database-url",
-            database_url,
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "TABOOR_LOG_LEVEL": "warning", **(env or {})},
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "server.log"
+        output = stack.enter_context(log.open("wb"))
+        process = subprocess.Popen(
+            [
+                taboor_executable(),
+                "--database-url",
+                database_url,
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TABOOR_LOG_LEVEL": "warning", **(env or {})},
+            start_new_session=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
+                try:
+                    answer = httpx.get(f"{base_url}/external/v1/openapi.json", timeout=1)
+                    if answer.status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError("server did not answer within 30 s")
+                time.sleep(0.1)
+            yield base_url, process
+        finally:
+            stop_process_group(process)
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM to the server's process group (as systemd stops a service), SIGKILL if it
+    is still there after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise RuntimeError(f"server exited early:\n{output}")
-            try:
-                if httpx.get(f"{base_url}/external/v1/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not answer within 30 s")
-            time.sleep(0.1)
-        yield base_url, process
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @contextmanager

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from tests.live_server import free_port, taboor_executable
+from tests.live_server import free_port, stop_process_group, taboor_executable
 
 
 def _run_demo(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -42,8 +41,7 @@ def _run_demo(database_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes]
 
 def _stop(process: subprocess.Popen[bytes]) -> str:
     """Stop the demo; what it printed."""
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=20)
+    stop_process_group(process, timeout=20)
     return process.stdout.read().decode() if process.stdout else ""
 
 

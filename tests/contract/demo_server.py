@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +31,7 @@ from taboor.setup.loader import demo_company_yaml, parse_company_yaml
 from taboor.setup.schema import CompanySpec
 from taboor.staff.accounts import create_staff
 from taboor.staff.sessions import create_session
-from tests.live_server import free_port, taboor_executable
+from tests.live_server import server_process
 from tests.support import POSTGRES_ENV, create_postgres_database, drop_postgres_database
 
 EXTERNAL = "/external/v1"
@@ -213,41 +210,9 @@ class Demo:
 @contextmanager
 def serving(database_url: str, log: Path) -> Iterator[str]:
     """``taboor serve`` with one worker, its output in ``log``; the base URL once it
-    answers. (``tests.live_server.running_server`` keeps the output in a pipe nobody
-    reads: the server stops at its first write once the pipe is full, and a run that
-    makes the server log many errors fills it.)"""
-    port = free_port()
-    command = [taboor_executable(), "--database-url", database_url, "serve", "--port", str(port)]
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "TABOOR_LOG_LEVEL": "warning"},
-            start_new_session=True,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
-                try:
-                    if httpx.get(f"{base_url}{EXTERNAL}/openapi.json", timeout=1).is_success:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not answer within 30 s")
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    answers."""
+    with server_process(database_url, workers=1, log=log) as (base_url, _process):
+        yield base_url
 
 
 def _ids(spec: CompanySpec) -> dict[str, Any]:
