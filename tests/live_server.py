@@ -30,6 +30,20 @@ def taboor_executable() -> str:
     return str(beside_python) if beside_python.exists() else shutil.which("taboor") or "taboor"
 
 
+def serve_command(database_url: str, port: int, workers: int) -> list[str]:
+    """``taboor serve`` on ``port`` with ``workers`` worker processes."""
+    return [
+        taboor_executable(),
+        "--database-url",
+        database_url,
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
 @contextmanager
 def server_process(
     database_url: str,
@@ -48,16 +62,7 @@ def server_process(
             log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "server.log"
         output = stack.enter_context(log.open("wb"))
         process = subprocess.Popen(
-            [
-                taboor_executable(),
-                "--database-url",
-                database_url,
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
+            serve_command(database_url, port, workers),
             stdout=output,
             stderr=subprocess.STDOUT,
             env={**os.environ, "TABOOR_LOG_LEVEL": "warning", **(env or {})},

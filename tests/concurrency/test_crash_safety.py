@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from taboor.db import tables as t
 from tests.conftest import CompanyKeys, keys_for
-from tests.live_server import free_port, taboor_executable
+from tests.live_server import free_port, serve_command
 from tests.staff_api.helpers import Staff, add_staff
 from tests.support import apply_fixture
 
@@ -104,16 +104,7 @@ def server(database_url: str, directory: Path, lifetime: int) -> Iterator[Server
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [
-                taboor_executable(),
-                "--database-url",
-                database_url,
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                "2",
-            ],
+            serve_command(database_url, port, workers=2),
             stdout=output,
             stderr=subprocess.STDOUT,
             env=environment,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live_server import free_port, taboor_executable
+from tests.live_server import free_port, serve_command
 
 
 @dataclass
@@ -68,16 +68,7 @@ def serving(
     environment.update(env or {})
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
-            [
-                taboor_executable(),
-                "--database-url",
-                database_url,
-                "serve",
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-            ],
+            serve_command(database_url, port, workers),
             stdout=stdout,
             stderr=stderr,
             env=environment,
