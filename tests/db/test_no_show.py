@@ -367,7 +367,7 @@ async def test_a_server_app_sweeps_in_the_background_until_shutdown(
             assert not await swept()
             return
         await wait_for(swept)
-        task = sweeper._task
+        task = sweeper._loop._task
         assert task is not None and not task.done()
     assert task.cancelled()
-    assert sweeper._task is None
+    assert sweeper._loop._task is None

@@ -20,8 +20,6 @@ The appointment's slot place is not given back: its time has passed.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -33,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from taboor.clock import Clock
 from taboor.db import tables as t
 from taboor.db.uow import run_in_transaction
+from taboor.ops.periodic import Periodic
 from taboor.tickets.events import Actor
 
 logger = logging.getLogger("taboor.no_show")
@@ -183,14 +182,12 @@ class NoShowSweeper:
         interval_seconds: float,
         on_change: Callable[[], None] | None = None,
     ) -> None:
-        if interval_seconds <= 0:
-            raise ValueError("interval_seconds must be positive")
         self.engine = engine
         self.clock = clock
         self.interval_seconds = interval_seconds
         # Called after a sweep that changed tickets (committed): wakes the live streams.
         self.on_change = on_change
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("taboor-no-show-sweeper", interval_seconds, self.sweep_once)
 
     async def sweep_once(self) -> int:
         """One sweep, errors logged and swallowed; how many tickets it changed."""
@@ -205,21 +202,10 @@ class NoShowSweeper:
                 self.on_change()
         return swept
 
-    async def _run(self) -> None:
-        while True:
-            await self.sweep_once()
-            await asyncio.sleep(self.interval_seconds)
-
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="taboor-no-show-sweeper")
+        self._loop.start()
 
     async def stop(self) -> None:
         """Cancel the loop and wait for it. A batch in flight is rolled back whole (the
         batches already committed stay; the next start sweeps the rest)."""
-        task, self._task = self._task, None
-        if task is None:
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await self._loop.stop()
