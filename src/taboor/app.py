@@ -25,6 +25,7 @@ from taboor.keys.cache import KeyCache
 from taboor.live.routes import live_handlers
 from taboor.live.runtime import LiveRuntime
 from taboor.live.wakeups import WakeAfterWrites
+from taboor.ops.housekeeping import Housekeeper
 from taboor.ops.logs import configure_logging
 from taboor.ops.observe import ObservedApp
 from taboor.ops.routes import ops_handlers
@@ -61,6 +62,12 @@ def create_app(
         if owns_engine and settings.no_show_interval_seconds > 0
         else None
     )
+    # Pruning what has expired runs like the sweep: in a server, not behind a test's back.
+    housekeeper = (
+        Housekeeper(app_engine, clock, settings.housekeeping_interval_seconds)
+        if owns_engine and settings.housekeeping_interval_seconds > 0
+        else None
+    )
 
     # API keys are remembered per process on PostgreSQL, exact thanks to notifications
     # (taboor.keys.cache); by default a server's, not a test's, like the sweep.
@@ -75,6 +82,8 @@ def create_app(
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         if sweeper is not None:
             sweeper.start()
+        if housekeeper is not None:
+            housekeeper.start()
         listener = asyncio.create_task(keys.listen(libpq_url(app_engine))) if cache_keys else None
         await live.start()
         try:
@@ -87,6 +96,8 @@ def create_app(
                     await listener
             if sweeper is not None:
                 await sweeper.stop()
+            if housekeeper is not None:
+                await housekeeper.stop()
             if owns_engine:
                 await app_engine.dispose()
 
@@ -109,6 +120,7 @@ def create_app(
                 "clock": clock,
                 "service_times": ServiceTimes(),
                 "no_show_sweeper": sweeper,
+                "housekeeper": housekeeper,
                 "key_cache": keys,
                 "live": live,
             }

@@ -21,6 +21,9 @@ class Settings:
     # How often each server process sweeps overdue appointments into no-show
     # (taboor.tickets.no_show); 0 turns the sweep off.
     no_show_interval_seconds: float = 30.0
+    # How often each server process prunes expired idempotency keys and ended rate-limit
+    # and login windows (taboor.ops.housekeeping); 0 turns it off.
+    housekeeping_interval_seconds: float = 600.0
     # How long a process may remember a resolved API key (PostgreSQL only; revocations
     # reach every process at once by notification, see taboor.keys.cache); 0 = never.
     key_cache_seconds: float = 60.0
@@ -50,6 +53,7 @@ class Settings:
             db_pool_size=int(os.environ.get("TABOOR_DB_POOL_SIZE", "10")),
             log_level=os.environ.get("TABOOR_LOG_LEVEL", "info"),
             no_show_interval_seconds=_seconds("TABOOR_NO_SHOW_INTERVAL_SECONDS", 30.0),
+            housekeeping_interval_seconds=_seconds("TABOOR_HOUSEKEEPING_INTERVAL_SECONDS", 600.0),
             key_cache_seconds=_seconds("TABOOR_KEY_CACHE_SECONDS", 60.0),
             log_format=os.environ.get("TABOOR_LOG_FORMAT") or None,
             shutdown_timeout_seconds=_seconds("TABOOR_SHUTDOWN_TIMEOUT_SECONDS", 25.0),
