@@ -25,6 +25,8 @@ from taboor.keys.cache import KeyCache
 from taboor.live.routes import live_handlers
 from taboor.live.runtime import LiveRuntime
 from taboor.live.wakeups import WakeAfterWrites
+from taboor.ops.admission import admission_middleware
+from taboor.ops.heap import freeze_startup_heap
 from taboor.ops.housekeeping import Housekeeper
 from taboor.ops.logs import configure_logging
 from taboor.ops.observe import ObservedApp
@@ -127,7 +129,12 @@ def create_app(
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id_header, add_call_headers],
-        middleware=[idempotency_middleware(app_engine, clock), answer_preflights],
+        # Admission first: a request waits for its turn before it takes a connection.
+        middleware=[
+            admission_middleware(settings.db_pool_size),
+            idempotency_middleware(app_engine, clock),
+            answer_preflights,
+        ],
         lifespan=[lifespan],
         openapi_config=None,
         logging_config=None if settings.log_format is not None else Empty,
@@ -143,4 +150,7 @@ def create_app(
 
 def create_server_app() -> Litestar:
     """Factory for the ASGI server (granian / uvicorn ``--factory``)."""
-    return create_app()
+    app = create_app()
+    # Only a server's process: a test run building many apps would keep them all.
+    app.on_startup.append(freeze_startup_heap)
+    return app

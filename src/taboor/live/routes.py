@@ -23,12 +23,13 @@ from taboor.live.board import board
 from taboor.live.branch_stream import branch_events, start_of_day
 from taboor.live.runtime import LiveRuntime
 from taboor.live.sse import event_stream, resume_from
+from taboor.ops.admission import LONG_LIVED
 
 AnyRequest = Request[Any, Any, Any]
 BASE_PATH = "/live/v1"
 
 
-@get(f"{BASE_PATH}/branches/{{branch_id:str}}/events")
+@get(f"{BASE_PATH}/branches/{{branch_id:str}}/events", opt={LONG_LIVED: True})
 async def branch_stream(branch_id: FromPath[str], request: AnyRequest) -> Stream:
     branch = await watched_branch(request, branch_id)
     live: LiveRuntime = request.app.state.live

@@ -20,11 +20,12 @@ from taboor.db.uow import read_connection
 from taboor.live.runtime import LiveRuntime
 from taboor.live.sse import event_stream, resume_from
 from taboor.live.ticket_stream import WatchedTicket, ticket_events
+from taboor.ops.admission import LONG_LIVED
 
 _tk = t.tickets.c
 
 
-@get("/tickets/{ticket_id:str}/events")
+@get("/tickets/{ticket_id:str}/events", opt={LONG_LIVED: True})
 async def ticket_event_stream(
     ticket_id: FromPath[str], request: Request[Any, Any, Any], call: NamedDependency[ExternalCall]
 ) -> Stream:
