@@ -18,12 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.db import tables as t
-from taboor.db.uow import is_unique_violation, read_connection, run_in_transaction
+from taboor.db.types import UTCDateTime
+from taboor.db.uow import (
+    is_unique_violation,
+    read_connection,
+    retry_when_safe,
+    run_in_transaction,
+)
+from taboor.live.marks import note_ticket_change
 from taboor.tickets.events import Actor
 from taboor.tickets.transitions import claim_head
 
@@ -242,6 +249,8 @@ async def call_next_at_counter(
     ticket's id, or None when nothing is waiting. The caller must hold the counter; the
     counter's row is locked first (see the module's docstring)."""
     staff_id = actor.id
+    if engine.dialect.name == "postgresql":
+        return await _call_next_in_one_statement(engine, company_id, counter_id, actor, now)
 
     async def work(connection: AsyncConnection) -> str | None:
         holder = (
@@ -265,3 +274,84 @@ async def call_next_at_counter(
         return await claim_head(connection, company_id, counter_id, services, actor, now)
 
     return await run_in_transaction(engine, work)
+
+
+# PostgreSQL: call-next as one statement, which is a transaction by itself (autocommit).
+# It used to be BEGIN, the counter's lock, its services, the claim, the event and
+# COMMIT: six round trips with the counter locked across them (bench/README.md). The
+# order of things is the same: the counter's row is locked first (``counter`` is
+# evaluated before the queue is read, as the claim's one-time filter), then the head
+# of the merged queue is claimed as ``transitions._call_next_statement`` does
+# (``FOR UPDATE SKIP LOCKED``, then the compare-and-swap on ``status``), and the event
+# is written with it. A close that commits first leaves ``held_by`` empty in the
+# locked row's re-read, so nothing is claimed; a close that comes second finds the
+# called ticket at the counter. The casts name the types PostgreSQL cannot infer in
+# a SELECT list.
+_CALL_NEXT_IN_ONE = text(
+    """
+WITH counter AS (
+    SELECT held_by FROM counters
+    WHERE id = :counter_id AND company_id = :company_id
+    FOR UPDATE
+),
+head AS (
+    SELECT tickets.id FROM tickets
+    WHERE (SELECT held_by FROM counter) = :staff_id
+      AND tickets.company_id = :company_id
+      AND tickets.status = 'waiting'
+      AND tickets.service_id IN (
+          SELECT service_id FROM counter_services
+          WHERE counter_id = :counter_id AND enabled
+      )
+    ORDER BY tickets.queue_at, tickets.number, tickets.id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+    UPDATE tickets SET status = 'called', status_at = :now, counter_id = :counter_id
+    WHERE tickets.id = (SELECT id FROM head)
+      AND tickets.company_id = :company_id
+      AND tickets.status = 'waiting'
+    RETURNING tickets.id
+),
+logged AS (
+    INSERT INTO ticket_events
+        (company_id, ticket_id, from_status, to_status, at, actor_kind, actor_id, source)
+    SELECT CAST(:company_id AS VARCHAR), claimed.id, 'waiting', 'called',
+           CAST(:now AS TIMESTAMPTZ), CAST(:actor_kind AS VARCHAR),
+           CAST(:actor_id AS VARCHAR), CAST(:source AS VARCHAR)
+    FROM claimed
+)
+SELECT EXISTS (SELECT FROM counter) AS known,
+       (SELECT held_by FROM counter) AS holder,
+       (SELECT id FROM claimed) AS ticket_id
+"""
+).bindparams(bindparam("now", type_=UTCDateTime()))
+
+
+async def _call_next_in_one_statement(
+    engine: AsyncEngine, company_id: str, counter_id: str, actor: Actor, now: datetime
+) -> str | None:
+    parameters = {
+        "company_id": company_id,
+        "counter_id": counter_id,
+        "staff_id": actor.id,
+        "now": now,
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "source": actor.source,
+    }
+    async with read_connection(engine) as connection:
+
+        async def attempt() -> Row[Any]:
+            return (await connection.execute(_CALL_NEXT_IN_ONE, parameters)).one()
+
+        row = await retry_when_safe(attempt)
+    if not row.known:
+        raise CounterError("unknown_counter")
+    if row.holder != actor.id:
+        raise CounterError("not_holding")
+    if row.ticket_id is None:
+        return None
+    note_ticket_change()  # the live streams are woken once the request commits
+    return str(row.ticket_id)
