@@ -22,6 +22,10 @@ class Actor:
     source: Source
 
 
+# Built once, values bound: building the insert per event cost more CPU than sending it.
+_INSERT_EVENT = t.ticket_events.insert()
+
+
 async def record_event(
     connection: AsyncConnection,
     *,
@@ -33,15 +37,16 @@ async def record_event(
     actor: Actor,
 ) -> None:
     await connection.execute(
-        t.ticket_events.insert().values(
-            company_id=company_id,
-            ticket_id=ticket_id,
-            from_status=from_status,
-            to_status=to_status,
-            at=at,
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            source=actor.source,
-        )
+        _INSERT_EVENT,
+        {
+            "company_id": company_id,
+            "ticket_id": ticket_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "at": at,
+            "actor_kind": actor.kind,
+            "actor_id": actor.id,
+            "source": actor.source,
+        },
     )
     note_ticket_change()  # the live streams are woken once the request commits
