@@ -75,6 +75,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 Case = Callable[[int, float], Result]
 CALL_NEXT = "staff POST /counters/{id}/call-next"
 BARE = "bare Litestar GET /tickets/{id}"
+BARE_QUERY = "bare Litestar GET /tickets/{id} + its query (asyncpg)"
 
 
 def _machine(url: str) -> dict[str, str]:
@@ -163,7 +164,7 @@ def main() -> None:
     if not args.database.replace("_", "").isalnum():
         raise SystemExit("--database: letters, digits and _ only")
     seconds, clients = args.seconds, sorted(set(args.clients))
-    cases_count = 9 * len(clients) + 2  # 6 endpoints, 2 pgbench, bare; 1-client slots, tree
+    cases_count = 10 * len(clients) + 2  # 6 endpoints, 2 pgbench, 2 bare; 1-client slots, tree
     print(
         f"about {math.ceil((cases_count * (seconds + 2) + 120) / 60)} minutes: "
         f"{cases_count} cases of {seconds:.0f} s, plus loading",
@@ -345,19 +346,24 @@ def measure(
             _print(results[-1])
 
     bare = [sys.executable, str(ROOT / "bench" / "bare_app.py"), str(scratch / "ticket.json")]
-    with serving([*bare, "--port", "{port}"], "/readyz", scratch / "bare.log") as server:
-        bare_url = f"{server.base_url}{API}/tickets/"
+    query = ["--query", url, "--company", bench_company.COMPANY]
+    for name, command in ((BARE, bare), (BARE_QUERY, [*bare, *query])):
+        with serving([*command, "--port", "{port}"], "/readyz", scratch / "bare.log") as server:
+            bare_url = f"{server.base_url}{API}/tickets/"
 
-        def bare_ticket(n: int, seconds: float) -> Result:
-            return wrk(BARE, bare_url, key, clients=n, seconds=seconds,
-                       lua_args=["ticket", str(ids_file)])  # fmt: skip
+            def bare_ticket(
+                n: int, seconds: float, name: str = name, bare_url: str = bare_url
+            ) -> Result:
+                return wrk(name, bare_url, key, clients=n, seconds=seconds,
+                           lua_args=["ticket", str(ids_file)])  # fmt: skip
 
-        _warm(bare_ticket, seconds)
-        settle(server.pid)
-        for n in clients:
-            results.append(bare_ticket(n, seconds))
-            _print(results[-1], server.pid)
-        memory["bench/bare_app.py (granian, 2 workers)"] = peak_memory(server.pid)
+            _warm(bare_ticket, seconds)
+            settle(server.pid)
+            for n in clients:
+                results.append(bare_ticket(n, seconds))
+                _print(results[-1], server.pid)
+            if name == BARE:
+                memory["bench/bare_app.py (granian, 2 workers)"] = peak_memory(server.pid)
     return results, memory, facts
 
 
@@ -445,6 +451,17 @@ def report(
     for process in memory.get("taboor serve --workers 2", []):
         targets.append((f"server RSS < 150 MB: {process.role}",
                         f"{process.peak_rss_mb:.1f} MB", process.peak_rss_mb < 150))  # fmt: skip
+    lines += [
+        "",
+        "GET /tickets/{id} against the floor of an endpoint that reads the database "
+        "(the bare app running the ticket's one query; not one of the issue's targets):",
+        "",
+    ]
+    for n in clients:
+        ticket, floor = _find(results, "GET /tickets/{id}", n), _find(results, BARE_QUERY, n)
+        if ticket and floor:
+            lines.append(f"- {n} clients: {ticket.rate / floor.rate:.0%} "
+                         f"({ticket.rate:,.0f} / {floor.rate:,.0f})")  # fmt: skip
     lines += ["", "| target | figure | |", "|---|---|---|"]
     lines += [f"| {target} | {figure} | {_met(ok)} |" for target, figure, ok in targets]
     met = sum(ok for _, _, ok in targets)
