@@ -231,6 +231,11 @@ async def test_appointment_is_upcoming_with_its_own_prefix(
     )
     assert both.status_code == 400  # same customer, same service, same day: one active ticket
     assert both.json()["code"] == "duplicate_active"
+    # The refused booking took nothing: its slot keeps both places, its number is unused.
+    assert (await remaining(client, bank, "zopening01", "2026-06-08"))[MONDAY_0815] == 2
+    await new_customer(client, bank, "apt2", "Huda")
+    other = await book(client, bank, {**OPENING, "time": MONDAY_0815, "customerExternalId": "apt2"})
+    assert other.json()["data"]["ticketNumber"] == "A002"
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from taboor.db.uow import (
 from taboor.tickets.errors import BookingRefusedError, TicketFieldError
 from taboor.tickets.eta import ServiceTimes, estimate_minutes
 from taboor.tickets.events import Actor
-from taboor.tickets.places import insert_numbered_ticket, take_place
+from taboor.tickets.places import insert_numbered_ticket, insert_placed_ticket, take_place
 from taboor.tickets.services import BookableService, load_bookable_service
 from taboor.tickets.views import TicketView, format_ticket_number
 
@@ -152,10 +152,15 @@ async def _write(
     """Take the place (an appointment), draw the number, insert the ticket and its first
     event; the number."""
     service = decision.service
-    if request.time is not None:
-        assert service.appointment is not None
-        if not await take_place(connection, service.id, request.time, service.appointment.capacity):
-            raise BookingRefusedError("slot_full")
+    # On PostgreSQL the place is taken by the statement that inserts the ticket.
+    one_statement = connection.dialect.name == "postgresql"
+    capacity = service.appointment.capacity if service.appointment else 0
+    if (
+        request.time is not None
+        and not one_statement
+        and not await take_place(connection, service.id, request.time, capacity)
+    ):
+        raise BookingRefusedError("slot_full")
     day = decision.queue_at.astimezone(service.zone).date()
     ticket = {
         "id": ticket_id,
@@ -188,7 +193,12 @@ async def _write(
         "source": actor.source,
     }
     try:
-        return await insert_numbered_ticket(connection, ticket, event)
+        if request.time is None or not one_statement:
+            return await insert_numbered_ticket(connection, ticket, event)
+        number = await insert_placed_ticket(connection, ticket, event, capacity)
+        if number is None:
+            raise BookingRefusedError("slot_full")
+        return number
     except IntegrityError as error:
         if is_duplicate_active(error):
             raise BookingRefusedError("duplicate_active") from None
@@ -211,11 +221,11 @@ async def book_ticket(
     """Book and return the new ticket as callers see it, or raise a domain error
     (nothing written). One connection for the whole booking.
 
-    On PostgreSQL a walk-in is decided from autocommit reads and then written by one
-    statement (number, ticket and event), which is a transaction by itself: no
-    BEGIN/COMMIT round trips, and the day's number row is locked only while that
-    statement runs. Everything else (appointments, which also take a place; SQLite)
-    runs as one write transaction, decisions included."""
+    On PostgreSQL a booking is decided from autocommit reads and then written by one
+    statement (an appointment's place, number, ticket and event), which is a
+    transaction by itself: no BEGIN/COMMIT round trips, and the slot's and the day's
+    number rows are locked only while that statement runs. On SQLite the booking runs
+    as one write transaction, decisions included."""
     times = service_times or ServiceTimes()
     ticket_id = new_ticket_id()
 
@@ -225,7 +235,7 @@ async def book_ticket(
         return decision, number
 
     async with read_connection(engine) as connection:
-        if connection.dialect.name == "postgresql" and request.time is None:
+        if connection.dialect.name == "postgresql":
             decision = await _decide(connection, company_id, request, now, times)
             number = await retry_when_safe(
                 lambda: _write(connection, company_id, request, decision, ticket_id, actor, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, exists, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -115,20 +115,32 @@ EVENT_COLUMNS = (
 )
 
 
-def _numbered_ticket_statement() -> Any:
+def _numbered_ticket_statement(*, with_place: bool) -> Any:
     """PostgreSQL: draw the number, insert the ticket with it and its first event, in
     one statement. Built once; values are bind parameters (``t_<column>`` for the
-    ticket, ``e_<column>`` for the event)."""
+    ticket, ``e_<column>`` for the event).
+
+    ``with_place``: first take a place in the appointment's slot as ``take_place``
+    does (``service_id``, ``starts_at``, ``capacity``); the number is drawn only when
+    the place was taken, so a full slot writes nothing and answers no row."""
     numbers = t.ticket_numbers
-    numbered = (
-        postgresql.insert(numbers)
-        .values(
-            branch_id=bindparam("t_branch_id"),
-            prefix=bindparam("t_prefix"),
-            day=bindparam("t_day"),
-            last_number=1,
+    number_columns = ("branch_id", "prefix", "day")
+    first_number: Any
+    if with_place:
+        placed = _TAKE_PLACE["postgresql"].cte("placed")
+        drawn = select(
+            *(bindparam(f"t_{name}", type_=numbers.c[name].type) for name in number_columns),
+            literal(1),
+        ).where(exists(select(placed.c.taken)))
+        first_number = postgresql.insert(numbers).from_select(
+            [*number_columns, "last_number"], drawn
         )
-        .on_conflict_do_update(
+    else:
+        first_number = postgresql.insert(numbers).values(
+            {**{name: bindparam(f"t_{name}") for name in number_columns}, "last_number": 1}
+        )
+    numbered = (
+        first_number.on_conflict_do_update(
             index_elements=["branch_id", "prefix", "day"],
             set_={"last_number": numbers.c.last_number + 1},
         )
@@ -163,7 +175,8 @@ def _numbered_ticket_statement() -> Any:
     return select(inserted.c.number).add_cte(logged)
 
 
-_NUMBERED_TICKET = _numbered_ticket_statement()
+_NUMBERED_TICKET = _numbered_ticket_statement(with_place=False)
+_PLACED_NUMBERED_TICKET = _numbered_ticket_statement(with_place=True)
 
 
 async def insert_numbered_ticket(
@@ -190,3 +203,26 @@ async def insert_numbered_ticket(
     parameters = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
     parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
     return int((await connection.execute(_NUMBERED_TICKET, parameters)).scalar_one())
+
+
+async def insert_placed_ticket(
+    connection: AsyncConnection,
+    ticket: dict[str, Any],
+    event: dict[str, Any],
+    capacity: int,
+) -> int | None:
+    """PostgreSQL only: ``take_place`` and ``insert_numbered_ticket`` as one statement;
+    the number, or None when the slot is full (then nothing is written).
+
+    An appointment booked in autocommit is then one round trip, with the slot's row and
+    the number row locked only while it runs; a refused ticket (the one-active-ticket
+    rule) rolls its place back with it, as the statement is all or nothing."""
+    assert connection.dialect.name == "postgresql"
+    parameters: dict[str, Any] = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
+    parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
+    parameters.update(service_id=ticket["service_id"], starts_at=ticket["time"], capacity=capacity)
+    number = (await connection.execute(_PLACED_NUMBERED_TICKET, parameters)).scalar_one_or_none()
+    if number is None:
+        return None
+    note_ticket_change()  # the live streams are woken once the request commits
+    return int(number)
