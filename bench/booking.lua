@@ -28,6 +28,7 @@ function init(args)
   stride = tonumber(args[1]) -- wrk -tN: thread i sends numbers i, i + N, i + 2N, …
   mode = args[2]
   statuses = {}
+  samples = {} -- status -> the first answer's body, for every refused status
   empty = 0
   counter = index
   if mode == "walk-in" then
@@ -75,6 +76,9 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if status >= 400 and samples[status] == nil then
+    samples[status] = (body or ""):sub(1, 200):gsub("\n", " ")
+  end
   if mode == "call-next" and body and body:find('"data":null', 1, true) then
     empty = empty + 1
   end
@@ -99,4 +103,13 @@ function done(summary, latency, requests)
     table.insert(parts, string.format("empty=%d", empties))
   end
   io.write("statuses: " .. table.concat(parts, " ") .. "\n")
+  local shown = {}
+  for _, thread in ipairs(threads) do
+    for status, body in pairs(thread:get("samples")) do
+      if not shown[status] then
+        shown[status] = true
+        io.write(string.format("sample %d %s\n", status, body))
+      end
+    end
+  end
 end

@@ -9,6 +9,7 @@ server and user work, not only a local ``postgres``.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -109,8 +110,23 @@ def wrk(
     outcome = statuses.group(1) if statuses else f"non-2xx={errors.group(1) if errors else 0}"
     if socket_errors:
         outcome += f"; socket errors: {socket_errors.group(1)}"
+    # booking.lua shows the first answer of each refused status: what it said goes in.
+    for status, body in re.findall(r"^sample (\d+) (.*)$", output, re.MULTILINE):
+        outcome += f"; {status}: {_message(body)}"
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     return Result(name, rate, p50, p99, outcome, clients, requests)
+
+
+def _message(body: str) -> str:
+    """The ``message`` (and ``error``) of a JSON envelope, else the body's start."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return body[:120]
+    if not isinstance(envelope, dict):
+        return body[:120]
+    error = envelope.get("error")
+    return f"{envelope.get('message')}" + (f" ({error})" if error else "")
 
 
 def libpq_env(url: str) -> dict[str, str]:
