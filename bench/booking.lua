@@ -9,7 +9,9 @@
 --      [OFFSET [CUSTOMERS]]
 --      (request n books slot (OFFSET + n) % SLOTS for customer
 --      CUSTOMER_PREFIX..((OFFSET + n) % CUSTOMERS): one booking per customer, spread over
---      many slots so capacity is never the limit; a later run passes a new OFFSET)
+--      many slots so capacity is never the limit; a later run passes OFFSET + the
+--      "highest" n this one printed + 1: the threads' counts differ, so the number of
+--      requests is not where the numbers stopped)
 -- MODE ticket IDS_FILE (one ticket id a line; request n fetches line n % count)
 -- MODE call-next COUNTERS_FILE (a line: counter id, space, the staff token holding it;
 --      request n calls the next ticket at counter n % count with its holder's token,
@@ -58,6 +60,7 @@ end
 
 function request()
   counter = counter + stride
+  sent = counter -- a global, so done() can read it (counter is this file's local)
   if mode == "appointment" then
     local n = offset + counter
     local time = os.date("!%Y-%m-%dT%H:%M:%SZ", first + (n % slots) * step)
@@ -103,6 +106,13 @@ function done(summary, latency, requests)
     table.insert(parts, string.format("empty=%d", empties))
   end
   io.write("statuses: " .. table.concat(parts, " ") .. "\n")
+  -- The highest request number sent (each thread counts on its own, by the stride):
+  -- where a later appointment run must start so no customer books twice.
+  local highest = 0
+  for _, thread in ipairs(threads) do
+    highest = math.max(highest, thread:get("sent") or 0)
+  end
+  io.write(string.format("highest %d\n", highest))
   local shown = {}
   for _, thread in ipairs(threads) do
     for status, body in pairs(thread:get("samples")) do

@@ -62,6 +62,7 @@ class Result:
     outcome: str
     clients: int = 0
     requests: int = 0
+    highest: int = 0  # booking.lua: the highest request number sent (0 without it)
 
     def row(self) -> str:
         return (
@@ -114,7 +115,10 @@ def wrk(
     for status, body in re.findall(r"^sample (\d+) (.*)$", output, re.MULTILINE):
         outcome += f"; {status}: {_message(body)}"
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
-    return Result(name, rate, p50, p99, outcome, clients, requests)
+    highest = re.search(r"^highest (\d+)$", output, re.MULTILINE)
+    return Result(
+        name, rate, p50, p99, outcome, clients, requests, int(highest.group(1)) if highest else 0
+    )
 
 
 def _message(body: str) -> str:
