@@ -285,8 +285,10 @@ async def call_next_at_counter(
 # (``FOR UPDATE SKIP LOCKED``, then the compare-and-swap on ``status``), and the event
 # is written with it. A close that commits first leaves ``held_by`` empty in the
 # locked row's re-read, so nothing is claimed; a close that comes second finds the
-# called ticket at the counter. The casts name the types PostgreSQL cannot infer in
-# a SELECT list.
+# called ticket at the counter. One difference: the queue is read as of the
+# statement's start, so when two calls at one counter meet, a ticket queued while the
+# second waited for the counter's row is left for the next call (it keeps its place).
+# The casts name the types PostgreSQL cannot infer in a SELECT list.
 _CALL_NEXT_IN_ONE = text(
     """
 WITH counter AS (
