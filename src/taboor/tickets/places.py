@@ -147,7 +147,7 @@ def _numbered_ticket_statement(*, with_place: bool) -> Any:
         .returning(numbers.c.last_number)
         .cte("numbered")
     )
-    tickets, events = t.tickets.c, t.ticket_events.c
+    tickets = t.tickets.c
     inserted = (
         t.tickets.insert()
         .from_select(
@@ -160,19 +160,22 @@ def _numbered_ticket_statement(*, with_place: bool) -> Any:
         .returning(tickets.id, tickets.number)
         .cte("inserted")
     )
-    logged = (
-        t.ticket_events.insert()
-        .from_select(
-            [*EVENT_COLUMNS, "ticket_id"],
-            select(
-                *(bindparam(f"e_{name}", type_=events[name].type) for name in EVENT_COLUMNS),
-                inserted.c.id,
-            ),
-        )
-        .cte("logged")
-    )
+    logged = events_of(inserted.c.id).cte("logged")
     # A data-modifying CTE runs to completion whether or not the main query reads it.
     return select(inserted.c.number).add_cte(logged)
+
+
+def events_of(ticket_id: Any) -> Any:
+    """PostgreSQL, inside a one-statement write: insert an event (``e_<column>`` bind
+    parameters) for each ticket id the column ``ticket_id`` of an earlier CTE yields."""
+    events = t.ticket_events.c
+    return t.ticket_events.insert().from_select(
+        [*EVENT_COLUMNS, "ticket_id"],
+        select(
+            *(bindparam(f"e_{name}", type_=events[name].type) for name in EVENT_COLUMNS),
+            ticket_id,
+        ),
+    )
 
 
 _NUMBERED_TICKET = _numbered_ticket_statement(with_place=False)
@@ -200,9 +203,15 @@ async def insert_numbered_ticket(
         await connection.execute(t.tickets.insert().values(**ticket, number=number))
         await connection.execute(t.ticket_events.insert().values(**event))
         return number
+    parameters = _statement_parameters(ticket, event)
+    return int((await connection.execute(_NUMBERED_TICKET, parameters)).scalar_one())
+
+
+def _statement_parameters(ticket: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+    """The bind parameters of the one-statement writes: ``t_<column>``, ``e_<column>``."""
     parameters = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
     parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
-    return int((await connection.execute(_NUMBERED_TICKET, parameters)).scalar_one())
+    return parameters
 
 
 async def insert_placed_ticket(
@@ -218,8 +227,7 @@ async def insert_placed_ticket(
     the number row locked only while it runs; a refused ticket (the one-active-ticket
     rule) rolls its place back with it, as the statement is all or nothing."""
     assert connection.dialect.name == "postgresql"
-    parameters: dict[str, Any] = {f"t_{name}": ticket[name] for name in TICKET_COLUMNS}
-    parameters.update({f"e_{name}": event[name] for name in EVENT_COLUMNS})
+    parameters = _statement_parameters(ticket, event)
     parameters.update(service_id=ticket["service_id"], starts_at=ticket["time"], capacity=capacity)
     number = (await connection.execute(_PLACED_NUMBERED_TICKET, parameters)).scalar_one_or_none()
     if number is None:
