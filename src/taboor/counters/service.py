@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, text, update
+from sqlalchemy import Row, bindparam, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taboor.db import tables as t
-from taboor.db.types import UTCDateTime
 from taboor.db.uow import (
     is_unique_violation,
     read_connection,
@@ -32,7 +31,8 @@ from taboor.db.uow import (
 )
 from taboor.live.marks import note_ticket_change
 from taboor.tickets.events import Actor
-from taboor.tickets.transitions import claim_head
+from taboor.tickets.places import events_of
+from taboor.tickets.transitions import claim_head, claim_of, queue_head
 
 _c, _cs, _tk, _users = t.counters.c, t.counter_services.c, t.tickets.c, t.staff_users.c
 AT_COUNTER = ("called", "serving")
@@ -281,67 +281,53 @@ async def call_next_at_counter(
 # COMMIT: six round trips with the counter locked across them (bench/README.md). The
 # order of things is the same: the counter's row is locked first (``counter`` is
 # evaluated before the queue is read, as the claim's one-time filter), then the head
-# of the merged queue is claimed as ``transitions._call_next_statement`` does
-# (``FOR UPDATE SKIP LOCKED``, then the compare-and-swap on ``status``), and the event
-# is written with it. A close that commits first leaves ``held_by`` empty in the
-# locked row's re-read, so nothing is claimed; a close that comes second finds the
-# called ticket at the counter. One difference: the queue is read as of the
-# statement's start, so when two calls at one counter meet, a ticket queued while the
-# second waited for the counter's row is left for the next call (it keeps its place).
-# The casts name the types PostgreSQL cannot infer in a SELECT list.
-_CALL_NEXT_IN_ONE = text(
-    """
-WITH counter AS (
-    SELECT held_by FROM counters
-    WHERE id = :counter_id AND company_id = :company_id
-    FOR UPDATE
-),
-head AS (
-    SELECT tickets.id FROM tickets
-    WHERE (SELECT held_by FROM counter) = :staff_id
-      AND tickets.company_id = :company_id
-      AND tickets.status = 'waiting'
-      AND tickets.service_id IN (
-          SELECT service_id FROM counter_services
-          WHERE counter_id = :counter_id AND enabled
-      )
-    ORDER BY tickets.queue_at, tickets.number, tickets.id
-    LIMIT 1
-    FOR UPDATE SKIP LOCKED
-),
-claimed AS (
-    UPDATE tickets SET status = 'called', status_at = :now, counter_id = :counter_id
-    WHERE tickets.id = (SELECT id FROM head)
-      AND tickets.company_id = :company_id
-      AND tickets.status = 'waiting'
-    RETURNING tickets.id
-),
-logged AS (
-    INSERT INTO ticket_events
-        (company_id, ticket_id, from_status, to_status, at, actor_kind, actor_id, source)
-    SELECT CAST(:company_id AS VARCHAR), claimed.id, 'waiting', 'called',
-           CAST(:now AS TIMESTAMPTZ), CAST(:actor_kind AS VARCHAR),
-           CAST(:actor_id AS VARCHAR), CAST(:source AS VARCHAR)
-    FROM claimed
-)
-SELECT EXISTS (SELECT FROM counter) AS known,
-       (SELECT held_by FROM counter) AS holder,
-       (SELECT id FROM claimed) AS ticket_id
-"""
-).bindparams(bindparam("now", type_=UTCDateTime()))
+# of the merged queue is claimed with the very statement ``claim_head`` runs
+# (``transitions.queue_head``, ``claim_of``), and the event is written with it
+# (``places.events_of``, as bookings do). A close that commits first leaves
+# ``held_by`` empty in the locked row's re-read, so nothing is claimed; a close that
+# comes second finds the called ticket at the counter. One difference: the queue is
+# read as of the statement's start, so when two calls at one counter meet, a ticket
+# queued while the second waited for the counter's row is left for the next call (it
+# keeps its place).
+def _call_next_in_one_statement_sql() -> Any:
+    counter = (
+        select(_c.held_by)
+        .where(_c.id == bindparam("b_counter_id"), _c.company_id == bindparam("b_company_id"))
+        .with_for_update()
+        .cte("counter")
+    )
+    holder = select(counter.c.held_by).scalar_subquery()
+    services = select(_cs.service_id).where(
+        _cs.counter_id == bindparam("b_counter_id"), _cs.enabled.is_(True)
+    )
+    head = queue_head("postgresql", services).where(holder == bindparam("b_staff_id"))
+    claimed = claim_of(head).cte("claimed")
+    logged = events_of(claimed.c.id).cte("logged")
+    return select(
+        exists(select(counter.c.held_by)).label("known"),
+        holder.label("holder"),
+        select(claimed.c.id).scalar_subquery().label("ticket_id"),
+    ).add_cte(logged)
+
+
+_CALL_NEXT_IN_ONE = _call_next_in_one_statement_sql()
 
 
 async def _call_next_in_one_statement(
     engine: AsyncEngine, company_id: str, counter_id: str, actor: Actor, now: datetime
 ) -> str | None:
     parameters = {
-        "company_id": company_id,
-        "counter_id": counter_id,
-        "staff_id": actor.id,
-        "now": now,
-        "actor_kind": actor.kind,
-        "actor_id": actor.id,
-        "source": actor.source,
+        "b_company_id": company_id,
+        "b_counter_id": counter_id,
+        "b_staff_id": actor.id,
+        "b_now": now,
+        "e_company_id": company_id,
+        "e_from_status": "waiting",
+        "e_to_status": "called",
+        "e_at": now,
+        "e_actor_kind": actor.kind,
+        "e_actor_id": actor.id,
+        "e_source": actor.source,
     }
     async with read_connection(engine) as connection:
 

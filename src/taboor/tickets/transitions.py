@@ -293,18 +293,29 @@ def _call_next_statement(dialect: str) -> Any:
     ``b_service_ids``, ``b_counter_id``, ``b_now``; an update reserves the column names):
     building it per call was a measurable share of a call-next's CPU.
     """
+    return claim_of(queue_head(dialect, bindparam("b_service_ids", expanding=True)))
+
+
+def queue_head(dialect: str, service_ids: Any) -> Any:
+    """The first waiting ticket of the merged queue of ``service_ids`` (a list bind
+    parameter or a subquery), by ``(queue_at, number, id)``, of ``b_company_id``;
+    on PostgreSQL locked ``FOR UPDATE SKIP LOCKED`` (see ``_call_next_statement``)."""
     head = (
         select(tk.id)
         .where(
             tk.company_id == bindparam("b_company_id"),
-            tk.service_id.in_(bindparam("b_service_ids", expanding=True)),
+            tk.service_id.in_(service_ids),
             tk.status == "waiting",
         )
         .order_by(tk.queue_at, tk.number, tk.id)
         .limit(1)
     )
-    if dialect == "postgresql":
-        head = head.with_for_update(skip_locked=True)
+    return head.with_for_update(skip_locked=True) if dialect == "postgresql" else head
+
+
+def claim_of(head: Any) -> Any:
+    """The head ``waiting`` → ``called`` at ``b_counter_id`` at ``b_now`` (the
+    compare-and-swap on ``status``), returning its id."""
     return (
         update(t.tickets)
         .where(
