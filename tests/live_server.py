@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,22 +70,35 @@ def server_process(
         )
         base_url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"server exited early:\n{log.read_text()}")
-                try:
-                    answer = httpx.get(f"{base_url}/external/v1/openapi.json", timeout=1)
-                    if answer.status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("server did not answer within 30 s")
-                time.sleep(0.1)
+            wait_until_answering(
+                process, f"{base_url}/external/v1/openapi.json", output=log.read_text
+            )
             yield base_url, process
         finally:
             stop_process_group(process)
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    output: Callable[[], str],
+    ready: Callable[[], bool] = lambda: True,
+    seconds: float = 30,
+) -> None:
+    """Poll ``url`` until it answers 200 (once ``ready()`` holds); fail with the
+    server's ``output()`` if it exits first, or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{output()}")
+        if ready():
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not answer within {seconds:.0f} s")
+        time.sleep(0.1)
 
 
 def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 15) -> None:

@@ -7,15 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from tests.live_server import free_port, serve_command
+from tests.live_server import free_port, serve_command, wait_until_answering
 
 
 @dataclass
@@ -76,19 +73,12 @@ def serving(
         )
     server = Server(process, f"http://127.0.0.1:{port}", stdout_path, stderr_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{server.stdout()}\n{server.stderr()}")
-            if every_worker_started(server, workers):
-                try:
-                    if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not answer within 30 s")
-            time.sleep(0.1)
+        wait_until_answering(
+            process,
+            f"{server.base_url}/healthz",
+            output=lambda: f"{server.stdout()}\n{server.stderr()}",
+            ready=lambda: every_worker_started(server, workers),
+        )
         yield server
     finally:
         if process.poll() is None:
