@@ -10,8 +10,8 @@ table once a fifth of it has changed, which for a year of tickets means days; un
 then the counts of a queue (index-only scans over the waiting range) visit the heap
 for every page a change touched and step over dead entries, and the number row drags
 its dead versions. Measured on the bench company (bench/README.md): walk-ins at 128
-clients fell from 1 026 to 693-743 requests/s over three runs and came back to 884 after
-a VACUUM. These tables are vacuumed after about a thousand changes instead (a cheap
+clients fell from 1 026 to 693-743 requests/s over five runs of 15 s on one database
+(autovacuum off) and came back to 884 after a VACUUM. These tables are vacuumed after about a thousand changes instead (a cheap
 pass: only the pages that changed are visited). SQLite has no vacuum of this kind:
 nothing to do there.
 """
