@@ -234,9 +234,14 @@ DRAIN_SQL = (
 # Counters at work for call-next: every 0.2 s the tickets called more than a second ago
 # at the given counters go back to the queue at their old place (what the staff requeue
 # does), so each queue keeps its length through a call-next run instead of emptying.
+# The services the counters serve lead the condition, so it is an index lookup a service
+# (ix_tickets_service_id_status_status_at): by counter alone it scanned the whole index,
+# 35-42 ms five times a second, a tenth of the database's CPU in the case it measures.
 REQUEUE_SQL = (
     "UPDATE tickets SET status = 'waiting', counter_id = NULL, status_at = now() "
-    "WHERE status = 'called' AND counter_id IN ({counters}) "
+    "WHERE service_id IN (SELECT service_id FROM counter_services "
+    "WHERE counter_id IN ({counters})) "
+    "AND status = 'called' AND counter_id IN ({counters}) "
     "AND status_at < now() - interval '1 second' \\watch 0.2\n"
 )
 
