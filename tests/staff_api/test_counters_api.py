@@ -150,6 +150,32 @@ async def test_choosing_services_narrows_call_next(
     assert status == "waiting"
 
 
+@pytest.mark.parametrize("locale", ["en", "ar"])
+async def test_call_next_answers_the_called_ticket_as_a_fetch_shows_it(
+    client: httpx.AsyncClient, engine: AsyncEngine, hall: dict[str, Staff], locale: str
+) -> None:
+    """The called ticket comes with the call (on PostgreSQL from the call's own
+    statement, no read-back): the same body a fetch of it gives right after, names in
+    the caller's language, customer included."""
+    amal = hall["amal"]
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.customers.insert().values(
+                id="hallcust01", company_id=HALL, name="Salma", created_at=START, updated_at=START
+            )
+        )
+    ticket = await waiting(engine, Q1, 7, 0, customer_id="hallcust01")
+    await post(client, "/counters/hallctr001/open", amal)
+    called = await post(client, "/counters/hallctr001/call-next", amal, locale=locale)
+    assert called.status_code == 200
+    data = called.json()["data"]
+    assert (data["id"], data["status"], data["ticketNumber"]) == (ticket, "called", "Q007")
+    assert data["customer"] == {"id": "hallcust01", "name": "Salma"}
+    fetched = await client.get(f"/staff/v1/tickets/{ticket}", headers=amal.headers(locale))
+    assert fetched.status_code == 200
+    assert data == fetched.json()["data"]
+
+
 @pytest.mark.parametrize(
     ("body", "field", "message"),
     [

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, select, update
+from sqlalchemy import Row, bindparam, exists, literal, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,9 +30,11 @@ from taboor.db.uow import (
     run_in_transaction,
 )
 from taboor.live.marks import note_ticket_change
+from taboor.tickets.eta import ServiceTimes
 from taboor.tickets.events import Actor
 from taboor.tickets.places import events_of
 from taboor.tickets.transitions import claim_head, claim_of, queue_head
+from taboor.tickets.views import VIEW_TICKET_COLUMNS, TicketView, joined_view, ticket_view, view_of
 
 _c, _cs, _tk, _users = t.counters.c, t.counter_services.c, t.tickets.c, t.staff_users.c
 AT_COUNTER = ("called", "serving")
@@ -243,14 +245,21 @@ async def choose_services(
 
 
 async def call_next_at_counter(
-    engine: AsyncEngine, company_id: str, counter_id: str, actor: Actor, now: datetime
-) -> str | None:
+    engine: AsyncEngine,
+    company_id: str,
+    counter_id: str,
+    actor: Actor,
+    now: datetime,
+    service_times: ServiceTimes,
+) -> TicketView | None:
     """Call the head of the merged queue of the counter's chosen services to it; the
-    ticket's id, or None when nothing is waiting. The caller must hold the counter; the
-    counter's row is locked first (see the module's docstring)."""
+    called ticket's view, or None when nothing is waiting. The caller must hold the
+    counter; the counter's row is locked first (see the module's docstring)."""
     staff_id = actor.id
     if engine.dialect.name == "postgresql":
-        return await _call_next_in_one_statement(engine, company_id, counter_id, actor, now)
+        return await _call_next_in_one_statement(
+            engine, company_id, counter_id, actor, now, service_times
+        )
 
     async def work(connection: AsyncConnection) -> str | None:
         holder = (
@@ -273,7 +282,11 @@ async def call_next_at_counter(
             return None
         return await claim_head(connection, company_id, counter_id, services, actor, now)
 
-    return await run_in_transaction(engine, work)
+    ticket_id = await run_in_transaction(engine, work)
+    if ticket_id is None:
+        return None
+    async with read_connection(engine) as connection:
+        return await ticket_view(connection, company_id, ticket_id, now, service_times)
 
 
 # PostgreSQL: call-next as one statement, which is a transaction by itself (autocommit).
@@ -283,12 +296,13 @@ async def call_next_at_counter(
 # evaluated before the queue is read, as the claim's one-time filter), then the head
 # of the merged queue is claimed with the very statement ``claim_head`` runs
 # (``transitions.queue_head``, ``claim_of``), and the event is written with it
-# (``places.events_of``, as bookings do). A close that commits first leaves
-# ``held_by`` empty in the locked row's re-read, so nothing is claimed; a close that
-# comes second finds the called ticket at the counter. One difference: the queue is
-# read as of the statement's start, so when two calls at one counter meet, a ticket
-# queued while the second waited for the counter's row is left for the next call (it
-# keeps its place).
+# (``places.events_of``, as bookings do). The called ticket's view comes with it
+# (``views.joined_view`` over what the claim returns): no read-back. A close that
+# commits first leaves ``held_by`` empty in the locked row's re-read, so nothing is
+# claimed; a close that comes second finds the called ticket at the counter. One
+# difference: the queue is read as of the statement's start, so when two calls at one
+# counter meet, a ticket queued while the second waited for the counter's row is left
+# for the next call (it keeps its place).
 def _call_next_in_one_statement_sql() -> Any:
     counter = (
         select(_c.held_by)
@@ -301,21 +315,33 @@ def _call_next_in_one_statement_sql() -> Any:
         _cs.counter_id == bindparam("b_counter_id"), _cs.enabled.is_(True)
     )
     head = queue_head("postgresql", services).where(holder == bindparam("b_staff_id"))
-    claimed = claim_of(head).cte("claimed")
+    claimed = claim_of(head, returning=VIEW_TICKET_COLUMNS).cte("claimed")
     logged = events_of(claimed.c.id).cte("logged")
-    return select(
-        exists(select(counter.c.held_by)).label("known"),
-        holder.label("holder"),
-        select(claimed.c.id).scalar_subquery().label("ticket_id"),
-    ).add_cte(logged)
+    called = joined_view(claimed, in_queue=False).subquery("called")
+    one_row = select(literal(1).label("one")).subquery("one_row")  # for no ticket, too
+    return (
+        select(
+            exists(select(counter.c.held_by)).label("known"),
+            holder.label("holder"),
+            select(claimed.c.id).scalar_subquery().label("ticket_id"),
+            *called.c,
+        )
+        .select_from(one_row.outerjoin(called, true()))
+        .add_cte(logged)
+    )
 
 
 _CALL_NEXT_IN_ONE = _call_next_in_one_statement_sql()
 
 
 async def _call_next_in_one_statement(
-    engine: AsyncEngine, company_id: str, counter_id: str, actor: Actor, now: datetime
-) -> str | None:
+    engine: AsyncEngine,
+    company_id: str,
+    counter_id: str,
+    actor: Actor,
+    now: datetime,
+    service_times: ServiceTimes,
+) -> TicketView | None:
     parameters = {
         "b_company_id": company_id,
         "b_counter_id": counter_id,
@@ -335,11 +361,13 @@ async def _call_next_in_one_statement(
             return (await connection.execute(_CALL_NEXT_IN_ONE, parameters)).one()
 
         row = await retry_when_safe(attempt)
-    if not row.known:
-        raise CounterError("unknown_counter")
-    if row.holder != actor.id:
-        raise CounterError("not_holding")
-    if row.ticket_id is None:
-        return None
-    note_ticket_change()  # the live streams are woken once the request commits
-    return str(row.ticket_id)
+        if not row.known:
+            raise CounterError("unknown_counter")
+        if row.holder != actor.id:
+            raise CounterError("not_holding")
+        if row.ticket_id is None:
+            return None
+        note_ticket_change()  # the live streams are woken once the request commits
+        if row.id is None:  # claimed, but its branch or service went away meanwhile
+            return await ticket_view(connection, company_id, row.ticket_id, now, service_times)
+        return await view_of(connection, row, now, service_times)

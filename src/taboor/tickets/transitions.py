@@ -313,9 +313,10 @@ def queue_head(dialect: str, service_ids: Any) -> Any:
     return head.with_for_update(skip_locked=True) if dialect == "postgresql" else head
 
 
-def claim_of(head: Any) -> Any:
+def claim_of(head: Any, returning: Sequence[str] = ("id",)) -> Any:
     """The head ``waiting`` → ``called`` at ``b_counter_id`` at ``b_now`` (the
-    compare-and-swap on ``status``), returning its id."""
+    compare-and-swap on ``status``), returning the ``returning`` columns of the
+    called ticket (its id unless told)."""
     return (
         update(t.tickets)
         .where(
@@ -328,7 +329,7 @@ def claim_of(head: Any) -> Any:
             status_at=bindparam("b_now", type_=tk.status_at.type),
             counter_id=bindparam("b_counter_id"),
         )
-        .returning(tk.id)
+        .returning(*(tk[name] for name in returning))
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, null, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taboor.db import tables as t
@@ -44,40 +44,59 @@ def format_ticket_number(prefix: str, number: int) -> str:
     return f"{prefix}{number:03d}"
 
 
-def _joined() -> Select[Any]:
+# The tickets columns a view is made from: what ``joined_view`` selects of its source,
+# so a statement that writes a ticket can return them (``RETURNING``) and be its own view.
+VIEW_TICKET_COLUMNS = (
+    "id",
+    "prefix",
+    "number",
+    "status",
+    "status_at",
+    "type",
+    "time",
+    "booked_at",
+    "queue_at",
+    "service_id",
+    "branch_id",
+    "group_id",
+    "customer_id",
+)
+
+
+def joined_view(ticket: Any = t.tickets, *, in_queue: bool = True) -> Select[Any]:
+    """The columns ``view_of`` makes a view of, for the tickets of ``ticket`` (the
+    table, or a CTE returning ``VIEW_TICKET_COLUMNS``) with their names. Without
+    ``in_queue`` (for tickets known not to be waiting) the queue's two correlated
+    counts are left out: a view only reads them for a waiting ticket."""
+    queue_size, counters = (
+        (queue_size_column(ticket), serving_counters_column(ticket))
+        if in_queue
+        else (null(), null())
+    )
     return (
         select(
-            tk.id,
-            tk.prefix,
-            tk.number,
-            tk.status,
-            tk.status_at,
-            tk.type,
-            tk.time,
-            tk.booked_at,
-            tk.queue_at,
-            tk.service_id,
-            tk.branch_id,
-            tk.group_id,
-            tk.customer_id,
+            *(ticket.c[name] for name in VIEW_TICKET_COLUMNS),
             t.branches.c.name.label("branch_name"),
             t.services.c.name.label("service_name"),
             t.services.c.avg_service_minutes,
             t.service_groups.c.name.label("group_name"),
             t.customers.c.name.label("customer_name"),
-            queue_size_column(t.tickets).label("queue_size"),
-            serving_counters_column(t.tickets).label("counters"),
+            queue_size.label("queue_size"),
+            counters.label("counters"),
         )
-        .join(t.branches, t.branches.c.id == tk.branch_id)
-        .join(t.services, t.services.c.id == tk.service_id)
-        .join(t.service_groups, t.service_groups.c.id == tk.group_id)
-        .outerjoin(t.customers, t.customers.c.id == tk.customer_id)
+        .select_from(ticket)
+        .join(t.branches, t.branches.c.id == ticket.c.branch_id)
+        .join(t.services, t.services.c.id == ticket.c.service_id)
+        .join(t.service_groups, t.service_groups.c.id == ticket.c.group_id)
+        .outerjoin(t.customers, t.customers.c.id == ticket.c.customer_id)
     )
 
 
-async def _view(
+async def view_of(
     connection: AsyncConnection, row: Any, now: datetime, service_times: ServiceTimes
 ) -> TicketView:
+    """The view of a ``joined_view`` row (a waiting ticket's estimate reads the recent
+    service times on ``connection``)."""
     position = waiting = None
     if row.status == "waiting":
         position = int(row.queue_size)
@@ -102,11 +121,11 @@ async def _view(
 
 # Built once: constructing these joins and correlated subqueries per request cost more
 # CPU than running them (profiled: 40 % of a ticket fetch). Values go in as bind params.
-_TICKET_BY_ID = _joined().where(
+_TICKET_BY_ID = joined_view().where(
     tk.id == bindparam("ticket_id"), tk.company_id == bindparam("company_id")
 )
 _CUSTOMER_TICKETS = (
-    _joined()
+    joined_view()
     .where(tk.company_id == bindparam("company_id"), tk.customer_id == bindparam("customer_id"))
     .order_by(tk.booked_at.desc(), tk.id.desc())
     .limit(bindparam("limit"))
@@ -125,7 +144,7 @@ async def ticket_view(
     row = (await connection.execute(_TICKET_BY_ID, parameters)).first()
     if row is None:
         return None
-    return await _view(connection, row, now, service_times or ServiceTimes())
+    return await view_of(connection, row, now, service_times or ServiceTimes())
 
 
 async def customer_ticket_page(
@@ -150,4 +169,4 @@ async def customer_ticket_page(
         },
     )
     times = service_times or ServiceTimes()
-    return [await _view(connection, row, now, times) for row in rows.all()], int(total or 0)
+    return [await view_of(connection, row, now, times) for row in rows.all()], int(total or 0)

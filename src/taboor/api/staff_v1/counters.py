@@ -12,7 +12,7 @@ from sqlalchemy import select
 from taboor.api.body import json_object_body
 from taboor.api.envelopes import success
 from taboor.api.errors import field_error
-from taboor.api.external_v1.representations import utc_timestamp
+from taboor.api.external_v1.representations import ticket_json, utc_timestamp
 from taboor.api.staff_v1.access import (
     STAFF_DOMAIN_ERRORS,
     company_branch,
@@ -20,7 +20,6 @@ from taboor.api.staff_v1.access import (
     transition_error,
 )
 from taboor.api.staff_v1.auth import StaffCall
-from taboor.api.staff_v1.tickets import ticket_body
 from taboor.counters.queue import QueuedTicket, live_queue
 from taboor.counters.service import (
     CounterState,
@@ -150,14 +149,19 @@ async def call_next_ticket(
 ) -> Response[bytes]:
     await _checked_counter(staff, counter_id)
     try:
-        ticket_id = await call_next_at_counter(
-            staff.engine, staff.company_id, counter_id, staff.actor, staff.clock()
+        view = await call_next_at_counter(
+            staff.engine,
+            staff.company_id,
+            counter_id,
+            staff.actor,
+            staff.clock(),
+            staff.service_times,
         )
     except STAFF_DOMAIN_ERRORS as error:
         raise transition_error(error) from None
-    if ticket_id is None:
+    if view is None:
         return success(staff.text("staff.call_next.empty"), None)
-    ticket = await ticket_body(staff, ticket_id)
+    ticket = ticket_json(view, staff)
     return success(staff.text("staff.call_next.called", number=ticket["ticketNumber"]), ticket)
 
 
