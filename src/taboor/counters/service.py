@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, literal, select, true, update
+from sqlalchemy import Row, bindparam, exists, literal_column, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -318,7 +318,7 @@ def _call_next_in_one_statement_sql() -> Any:
     claimed = claim_of(head, returning=VIEW_TICKET_COLUMNS).cte("claimed")
     logged = events_of(claimed.c.id).cte("logged")
     called = joined_view(claimed, in_queue=False).subquery("called")
-    one_row = select(literal(1).label("one")).subquery("one_row")  # for no ticket, too
+    one_row = select(literal_column("1").label("one")).subquery("one_row")  # no ticket, too
     return (
         select(
             exists(select(counter.c.held_by)).label("known"),
