@@ -65,7 +65,7 @@ _CALLED = (
     .limit(CALLED_SHOWN)
 )
 _waiting_count = (
-    select(func.count()).where(_tk.service_id == _sv.id, _tk.status == "waiting").scalar_subquery()
+    select(func.count()).where(_tk.service_id == _sv.id, _tk.status == t.WAITING).scalar_subquery()
 )
 _WAITING = (
     select(_sv.id, _sv.name, _waiting_count.label("waiting"))

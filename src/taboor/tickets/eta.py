@@ -42,7 +42,7 @@ def queue_size_column(ticket: Any) -> ColumnElement[int]:
         select(func.count())
         .where(
             ahead.c.service_id == ticket.c.service_id,
-            ahead.c.status == "waiting",
+            ahead.c.status == t.WAITING,
             tuple_(ahead.c.queue_at, ahead.c.number, ahead.c.id)
             < tuple_(ticket.c.queue_at, ticket.c.number, ticket.c.id),
         )

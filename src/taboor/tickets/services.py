@@ -105,7 +105,7 @@ _WAITING_UP_TO_NOW = (
     select(func.count())
     .where(
         _tk.service_id == _s.id,
-        _tk.status == "waiting",
+        _tk.status == t.WAITING,
         _tk.queue_at <= bindparam("now", type_=_tk.queue_at.type),
     )
     .scalar_subquery()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, String, bindparam, literal_column, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -296,14 +296,6 @@ def _call_next_statement(dialect: str) -> Any:
     return claim_of(queue_head(dialect, bindparam("b_service_ids", expanding=True)))
 
 
-# The status and the limit a queue head is read by, written into the SQL rather than
-# bound: PostgreSQL costs a prepared statement's generic plan without its parameters'
-# values, so for ``status = $n`` it guessed a share of all tickets (waiting ones are a
-# few of them), found the generic plan dear and planned the call-next statement anew at
-# every execution: 1.3-2.3 ms of its 2.5-4 ms (bench/README.md).
-WAITING: ColumnElement[str] = literal_column("'waiting'", String())
-
-
 def queue_head(dialect: str, service_ids: Any) -> Any:
     """The first waiting ticket of the merged queue of ``service_ids`` (a list bind
     parameter or a subquery), by ``(queue_at, number, id)``, of ``b_company_id``;
@@ -313,10 +305,10 @@ def queue_head(dialect: str, service_ids: Any) -> Any:
         .where(
             tk.company_id == bindparam("b_company_id"),
             tk.service_id.in_(service_ids),
-            tk.status == WAITING,
+            tk.status == t.WAITING,
         )
         .order_by(tk.queue_at, tk.number, tk.id)
-        .limit(literal_column("1"))
+        .limit(literal_column("1"))  # bound, a generic plan would guess a tenth of the rows
     )
     return head.with_for_update(skip_locked=True) if dialect == "postgresql" else head
 
@@ -330,7 +322,7 @@ def claim_of(head: Any, returning: Sequence[str] = ("id",)) -> Any:
         .where(
             tk.id == head.scalar_subquery(),
             tk.company_id == bindparam("b_company_id"),
-            tk.status == WAITING,
+            tk.status == t.WAITING,
         )
         .values(
             status="called",
