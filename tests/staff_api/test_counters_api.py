@@ -233,6 +233,32 @@ async def test_only_the_holder_calls_or_chooses(
     assert (chosen.status_code, chosen.json()["code"]) == (409, "not_holding")
 
 
+async def test_a_holder_taken_off_the_branch_or_a_closed_branch_calls_nobody(
+    client: httpx.AsyncClient, engine: AsyncEngine, hall: dict[str, Staff]
+) -> None:
+    """The call checks the counter's company, branch and holder itself: an agent still
+    holding a counter at a branch they were taken off gets a 403, and a counter at a
+    deactivated branch a 404, and neither calls the waiting ticket."""
+    amal = hall["amal"]
+    ticket = await waiting(engine, Q1, 1, 0)
+    await post(client, "/counters/hallctr001/open", amal)
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.staff_branches.delete().where(t.staff_branches.c.staff_id == amal.id)
+        )
+    refused = await post(client, "/counters/hallctr001/call-next", amal)
+    assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
+    async with engine.begin() as connection:
+        await connection.execute(
+            t.branches.update().where(t.branches.c.id == BRANCH).values(active=False)
+        )
+    hidden = await post(client, "/counters/hallctr001/call-next", hall["admin"])
+    assert (hidden.status_code, hidden.json()["code"]) == (404, "not_found")
+    async with engine.connect() as connection:
+        status = await connection.scalar(select(t.tickets.c.status).where(t.tickets.c.id == ticket))
+    assert status == "waiting"
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [

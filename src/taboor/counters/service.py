@@ -18,7 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, literal_column, select, true, update
+from sqlalchemy import (
+    Boolean,
+    Row,
+    String,
+    any_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -38,6 +51,8 @@ from taboor.tickets.views import VIEW_TICKET_COLUMNS, TicketView, joined_view, t
 
 _c, _cs, _tk, _users = t.counters.c, t.counter_services.c, t.tickets.c, t.staff_users.c
 AT_COUNTER = ("called", "serving")
+# The branches a caller may work at; None for all of the company's (an admin).
+Scope = Collection[str] | None
 
 
 class CounterError(Exception):
@@ -244,35 +259,61 @@ async def choose_services(
     await run_in_transaction(engine, work)
 
 
+# The counter a call is made at: the company's, at an active branch, its row locked
+# (not the branch's). Binds ``b_counter_id`` and ``b_company_id``.
+_COUNTER_CALLED_AT = (
+    select(_c.held_by, _c.branch_id)
+    .join(t.branches, t.branches.c.id == _c.branch_id)
+    .where(
+        _c.id == bindparam("b_counter_id"),
+        _c.company_id == bindparam("b_company_id"),
+        t.branches.c.active.is_(True),
+    )
+    .with_for_update(of=t.counters)
+)
+
+
+def _refuse_call(
+    known: bool, branch_id: str | None, holder: str | None, actor: Actor, branches: Scope
+) -> None:
+    """The checks before a call, in the order they are answered: the counter (404),
+    the caller's branches (403), holding it (409)."""
+    if not known:
+        raise CounterError("unknown_counter")
+    if branches is not None and branch_id not in branches:
+        raise CounterError("branch_forbidden")
+    if holder != actor.id:
+        raise CounterError("not_holding")
+
+
 async def call_next_at_counter(
     engine: AsyncEngine,
     company_id: str,
     counter_id: str,
     actor: Actor,
+    branches: Scope,
     now: datetime,
     service_times: ServiceTimes,
 ) -> TicketView | None:
     """Call the head of the merged queue of the counter's chosen services to it; the
-    called ticket's view, or None when nothing is waiting. The caller must hold the
-    counter; the counter's row is locked first (see the module's docstring)."""
-    staff_id = actor.id
+    called ticket's view, or None when nothing is waiting. The counter must be at one
+    of ``branches`` (None: any of the company's) and the caller must hold it; the
+    counter's row is locked first (see the module's docstring)."""
     if engine.dialect.name == "postgresql":
         return await _call_next_in_one_statement(
-            engine, company_id, counter_id, actor, now, service_times
+            engine, company_id, counter_id, actor, branches, now, service_times
         )
 
     async def work(connection: AsyncConnection) -> str | None:
-        holder = (
+        counter = (
             await connection.execute(
-                select(_c.held_by)
-                .where(_c.id == counter_id, _c.company_id == company_id)
-                .with_for_update()
+                _COUNTER_CALLED_AT, {"b_counter_id": counter_id, "b_company_id": company_id}
             )
         ).first()
-        if holder is None:
-            raise CounterError("unknown_counter")
-        if holder[0] != staff_id:
-            raise CounterError("not_holding")
+        if counter is None:
+            _refuse_call(False, None, None, actor, branches)
+        else:
+            _refuse_call(True, counter.branch_id, counter.held_by, actor, branches)
         services = list(
             await connection.scalars(
                 select(_cs.service_id).where(_cs.counter_id == counter_id, _cs.enabled.is_(True))
@@ -304,17 +345,17 @@ async def call_next_at_counter(
 # counter meet, a ticket queued while the second waited for the counter's row is left
 # for the next call (it keeps its place).
 def _call_next_in_one_statement_sql() -> Any:
-    counter = (
-        select(_c.held_by)
-        .where(_c.id == bindparam("b_counter_id"), _c.company_id == bindparam("b_company_id"))
-        .with_for_update()
-        .cte("counter")
-    )
+    counter = _COUNTER_CALLED_AT.cte("counter")
     holder = select(counter.c.held_by).scalar_subquery()
+    branch = select(counter.c.branch_id).scalar_subquery()
+    in_scope = or_(
+        bindparam("b_any_branch", type_=Boolean()),
+        branch == any_(bindparam("b_branches", type_=ARRAY(String()))),
+    )
     services = select(_cs.service_id).where(
         _cs.counter_id == bindparam("b_counter_id"), _cs.enabled.is_(True)
     )
-    head = queue_head("postgresql", services).where(holder == bindparam("b_staff_id"))
+    head = queue_head("postgresql", services).where(holder == bindparam("b_staff_id"), in_scope)
     claimed = claim_of(head, returning=VIEW_TICKET_COLUMNS).cte("claimed")
     logged = events_of(claimed.c.id).cte("logged")
     called = joined_view(claimed, in_queue=False).subquery("called")
@@ -322,6 +363,7 @@ def _call_next_in_one_statement_sql() -> Any:
     return (
         select(
             exists(select(counter.c.held_by)).label("known"),
+            branch.label("counter_branch_id"),
             holder.label("holder"),
             select(claimed.c.id).scalar_subquery().label("ticket_id"),
             *called.c,
@@ -339,6 +381,7 @@ async def _call_next_in_one_statement(
     company_id: str,
     counter_id: str,
     actor: Actor,
+    branches: Scope,
     now: datetime,
     service_times: ServiceTimes,
 ) -> TicketView | None:
@@ -346,6 +389,8 @@ async def _call_next_in_one_statement(
         "b_company_id": company_id,
         "b_counter_id": counter_id,
         "b_staff_id": actor.id,
+        "b_any_branch": branches is None,
+        "b_branches": sorted(branches or ()),
         "b_now": now,
         "e_company_id": company_id,
         "e_from_status": "waiting",
@@ -361,10 +406,7 @@ async def _call_next_in_one_statement(
             return (await connection.execute(_CALL_NEXT_IN_ONE, parameters)).one()
 
         row = await retry_when_safe(attempt)
-        if not row.known:
-            raise CounterError("unknown_counter")
-        if row.holder != actor.id:
-            raise CounterError("not_holding")
+        _refuse_call(row.known, row.counter_branch_id, row.holder, actor, branches)
         if row.ticket_id is None:
             return None
         note_ticket_change()  # the live streams are woken once the request commits

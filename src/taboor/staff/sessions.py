@@ -47,6 +47,11 @@ class StaffPrincipal:
         """Only for branches already known to be the company's."""
         return self.is_admin or branch_id in self.branch_ids
 
+    @property
+    def branch_scope(self) -> frozenset[str] | None:
+        """The branches ``may_work_at`` admits: None for all of the company's."""
+        return None if self.is_admin else self.branch_ids
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

@@ -86,6 +86,8 @@ COUNTER_REFUSALS = {
 def counter_error(error: CounterError) -> ApiError:
     if error.reason == "unknown_counter":
         return NotFoundError(Msg("not_found.counter"))
+    if error.reason == "branch_forbidden":
+        return ForbiddenError(Msg("staff.branch_forbidden"))
     if error.reason == "unknown_service":
         return field_error("serviceIds", "staff.not_counter_service", **error.details)
     key = COUNTER_REFUSALS[error.reason]

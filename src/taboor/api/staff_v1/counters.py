@@ -147,13 +147,13 @@ async def set_counter_services(
 async def call_next_ticket(
     counter_id: FromPath[str], staff: NamedDependency[StaffCall]
 ) -> Response[bytes]:
-    await _checked_counter(staff, counter_id)
-    try:
+    try:  # the counter's company, branch and holder are checked by the call itself
         view = await call_next_at_counter(
             staff.engine,
             staff.company_id,
             counter_id,
             staff.actor,
+            staff.principal.branch_scope,
             staff.clock(),
             staff.service_times,
         )
