@@ -410,6 +410,6 @@ async def _call_next_in_one_statement(
         if row.ticket_id is None:
             return None
         note_ticket_change()  # the live streams are woken once the request commits
-        if row.id is None:  # claimed, but its branch or service went away meanwhile
+        if row.id is None:  # its names not found (the foreign keys forbid it): read it back
             return await ticket_view(connection, company_id, row.ticket_id, now, service_times)
         return await view_of(connection, row, now, service_times)

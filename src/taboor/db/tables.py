@@ -50,8 +50,8 @@ ACTIVE_STATUSES = ("upcoming", "waiting", "called", "serving")
 # bound. PostgreSQL costs a prepared statement's generic plan without its parameters'
 # values, so for ``status = $n`` it guessed a share of all tickets (waiting ones are a
 # few of them), found the generic plan dear and planned such statements anew at every
-# execution: the call-next statement spent 1.3-2.3 ms of its 2.5-4 ms planning, a
-# ticket's view half of its time (bench/README.md).
+# execution: the call-next statement spent 1.3-2.3 ms of its 2.5-4 ms planning
+# (bench/README.md).
 WAITING: ColumnElement[str] = literal_column("'waiting'", String())
 STAFF_ROLES = ("admin", "agent")
 THROTTLE_SCOPES = ("account", "address")
