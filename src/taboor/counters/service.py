@@ -300,9 +300,18 @@ async def call_next_at_counter(
     of ``branches`` (None: any of the company's) and the caller must hold it; the
     counter's row is locked first (see the module's docstring)."""
     if engine.dialect.name == "postgresql":
-        return await _call_next_in_one_statement(
-            engine, company_id, counter_id, actor, branches, now, service_times
-        )
+        parameters = _one_statement_parameters(company_id, counter_id, actor, branches, now)
+        async with read_connection(engine) as connection:
+
+            async def attempt() -> Row[Any]:
+                return (await connection.execute(_CALL_NEXT_IN_ONE, parameters)).one()
+
+            row = await retry_when_safe(attempt)
+            _refuse_call(row.known, row.counter_branch_id, row.holder, actor, branches)
+            if row.id is None:  # nobody waiting
+                return None
+            note_ticket_change()  # the live streams are woken once the request commits
+            return await view_of(connection, row, now, service_times)
 
     async def work(connection: AsyncConnection) -> str | None:
         counter = (
@@ -365,7 +374,6 @@ def _call_next_in_one_statement_sql() -> Any:
             exists(select(counter.c.held_by)).label("known"),
             branch.label("counter_branch_id"),
             holder.label("holder"),
-            select(claimed.c.id).scalar_subquery().label("ticket_id"),
             *called.c,
         )
         .select_from(one_row.outerjoin(called, true()))
@@ -376,16 +384,11 @@ def _call_next_in_one_statement_sql() -> Any:
 _CALL_NEXT_IN_ONE = _call_next_in_one_statement_sql()
 
 
-async def _call_next_in_one_statement(
-    engine: AsyncEngine,
-    company_id: str,
-    counter_id: str,
-    actor: Actor,
-    branches: Scope,
-    now: datetime,
-    service_times: ServiceTimes,
-) -> TicketView | None:
-    parameters = {
+def _one_statement_parameters(
+    company_id: str, counter_id: str, actor: Actor, branches: Scope, now: datetime
+) -> dict[str, Any]:
+    """The bind parameters of ``_CALL_NEXT_IN_ONE``."""
+    return {
         "b_company_id": company_id,
         "b_counter_id": counter_id,
         "b_staff_id": actor.id,
@@ -400,16 +403,3 @@ async def _call_next_in_one_statement(
         "e_actor_id": actor.id,
         "e_source": actor.source,
     }
-    async with read_connection(engine) as connection:
-
-        async def attempt() -> Row[Any]:
-            return (await connection.execute(_CALL_NEXT_IN_ONE, parameters)).one()
-
-        row = await retry_when_safe(attempt)
-        _refuse_call(row.known, row.counter_branch_id, row.holder, actor, branches)
-        if row.ticket_id is None:
-            return None
-        note_ticket_change()  # the live streams are woken once the request commits
-        if row.id is None:  # its names not found (the foreign keys forbid it): read it back
-            return await ticket_view(connection, company_id, row.ticket_id, now, service_times)
-        return await view_of(connection, row, now, service_times)
