@@ -27,7 +27,7 @@ from taboor.db.uow import (
 from taboor.tickets.errors import BookingRefusedError, TicketFieldError
 from taboor.tickets.eta import ServiceTimes, estimate_minutes
 from taboor.tickets.events import Actor
-from taboor.tickets.places import insert_numbered_ticket, insert_placed_ticket, take_place
+from taboor.tickets.places import insert_numbered_ticket, insert_placed_ticket
 from taboor.tickets.services import BookableService, load_bookable_service
 from taboor.tickets.views import TicketView, format_ticket_number
 
@@ -152,15 +152,6 @@ async def _write(
     """Take the place (an appointment), draw the number, insert the ticket and its first
     event; the number."""
     service = decision.service
-    # On PostgreSQL the place is taken by the statement that inserts the ticket.
-    one_statement = connection.dialect.name == "postgresql"
-    capacity = service.appointment.capacity if service.appointment else 0
-    if (
-        request.time is not None
-        and not one_statement
-        and not await take_place(connection, service.id, request.time, capacity)
-    ):
-        raise BookingRefusedError("slot_full")
     day = decision.queue_at.astimezone(service.zone).date()
     ticket = {
         "id": ticket_id,
@@ -193,8 +184,10 @@ async def _write(
         "source": actor.source,
     }
     try:
-        if request.time is None or not one_statement:
+        if request.time is None:
             return await insert_numbered_ticket(connection, ticket, event)
+        assert service.appointment is not None  # _decide checked it takes appointments
+        capacity = service.appointment.capacity
         number = await insert_placed_ticket(connection, ticket, event, capacity)
         if number is None:
             raise BookingRefusedError("slot_full")

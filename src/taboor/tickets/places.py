@@ -220,13 +220,17 @@ async def insert_placed_ticket(
     event: dict[str, Any],
     capacity: int,
 ) -> int | None:
-    """PostgreSQL only: ``take_place`` and ``insert_numbered_ticket`` as one statement;
-    the number, or None when the slot is full (then nothing is written).
+    """``take_place`` in the ticket's slot, then ``insert_numbered_ticket``; the number,
+    or None when the slot is full (then nothing is written).
 
-    An appointment booked in autocommit is then one round trip, with the slot's row and
-    the number row locked only while it runs; a refused ticket (the one-active-ticket
-    rule) rolls its place back with it, as the statement is all or nothing."""
-    assert connection.dialect.name == "postgresql"
+    On PostgreSQL the two are one statement: an appointment booked in autocommit is one
+    round trip, with the slot's row and the number row locked only while it runs, and a
+    refused ticket (the one-active-ticket rule) rolls its place back with it, as the
+    statement is all or nothing. SQLite runs them in the caller's write transaction."""
+    if connection.dialect.name != "postgresql":
+        if not await take_place(connection, ticket["service_id"], ticket["time"], capacity):
+            return None
+        return await insert_numbered_ticket(connection, ticket, event)
     parameters = _statement_parameters(ticket, event)
     parameters.update(service_id=ticket["service_id"], starts_at=ticket["time"], capacity=capacity)
     number = (await connection.execute(_PLACED_NUMBERED_TICKET, parameters)).scalar_one_or_none()
